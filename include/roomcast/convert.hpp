@@ -1,0 +1,298 @@
+// Copyright (c) 2026 the roomcast developers. Distributed under the Boost Software License 1.0.
+#ifndef ROOMCAST_CONVERT_HPP
+#define ROOMCAST_CONVERT_HPP
+
+// Conversion between client JSON and C++ payload types.
+//
+// Inbound (`from_json`) is roomcast's own, because client input needs rules Boost 1.81's
+// Describe conversion does not have: unknown keys are ignored, a missing `std::optional` member
+// is empty, and a wrong type is an error naming the field. Outbound (`to_json`) is
+// `boost::json::value_from`, except that an empty `std::optional` member of a described struct
+// is left out, as JSON.stringify leaves out `undefined`.
+
+#include <boost/describe/class.hpp>
+#include <boost/describe/members.hpp>
+#include <boost/json/value.hpp>
+#include <boost/json/value_from.hpp>
+#include <boost/mp11/algorithm.hpp>
+
+#include <cmath>
+#include <concepts>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <unordered_map>
+#include <vector>
+
+namespace roomcast {
+
+namespace detail {
+template <class T>
+struct is_optional : std::false_type {};
+template <class T>
+struct is_optional<std::optional<T>> : std::true_type {};
+
+template <class T>
+struct is_vector : std::false_type {};
+template <class T, class A>
+struct is_vector<std::vector<T, A>> : std::true_type {};
+
+template <class T>
+struct is_string_map : std::false_type {};
+template <class V, class C, class A>
+struct is_string_map<std::map<std::string, V, C, A>> : std::true_type {};
+template <class V, class H, class E, class A>
+struct is_string_map<std::unordered_map<std::string, V, H, E, A>> : std::true_type {};
+
+template <class T>
+inline constexpr bool is_described_struct =
+    boost::describe::has_describe_members<T>::value && std::is_class_v<T> && !std::is_union_v<T>;
+
+inline char const* kind_name(boost::json::value const& v) noexcept {
+    switch (v.kind()) {
+    case boost::json::kind::null: return "null";
+    case boost::json::kind::bool_: return "boolean";
+    case boost::json::kind::int64:
+    case boost::json::kind::uint64:
+    case boost::json::kind::double_: return "number";
+    case boost::json::kind::string: return "string";
+    case boost::json::kind::array: return "array";
+    case boost::json::kind::object: return "object";
+    }
+    return "value";
+}
+} // namespace detail
+
+/// Where and why a payload did not convert. `path` names the field as JavaScript would
+/// (`.roomName`, `[2].id`); empty for the argument itself.
+struct conversion_error {
+    std::string path;
+    std::string expected;
+    std::string got; ///< JSON type found, or "nothing" for a missing value
+
+    /// e.g. `field .roomName: expected string, got number`
+    std::string message() const {
+        std::string m = path.empty() ? std::string("value") : "field " + path;
+        m += ": expected " + expected + ", got " + got;
+        return m;
+    }
+};
+
+namespace detail {
+template <class T>
+struct type_name_of {
+    static std::string get() {
+        if constexpr (std::is_same_v<T, bool>)
+            return "boolean";
+        else if constexpr (std::is_integral_v<T>)
+            return "integer";
+        else if constexpr (std::is_floating_point_v<T>)
+            return "number";
+        else if constexpr (std::is_convertible_v<std::string, T>)
+            return "string";
+        else if constexpr (is_vector<T>::value)
+            return "array";
+        else
+            return "object";
+    }
+};
+
+template <class T>
+bool convert_into(boost::json::value const* v, T& out, std::string& path, conversion_error& err);
+
+inline bool fail(conversion_error& err, std::string const& path, std::string expected,
+                 boost::json::value const* v) {
+    err.path = path;
+    err.expected = std::move(expected);
+    err.got = v ? kind_name(*v) : "nothing";
+    return false;
+}
+
+template <class T>
+bool convert_integer(boost::json::value const& v, T& out) {
+    using lim = std::numeric_limits<T>;
+    if (v.is_int64()) {
+        auto const x = v.get_int64();
+        if constexpr (std::is_signed_v<T>) {
+            if (x < static_cast<std::int64_t>(lim::min()) ||
+                x > static_cast<std::int64_t>(lim::max()))
+                return false;
+        } else {
+            if (x < 0 || static_cast<std::uint64_t>(x) > static_cast<std::uint64_t>(lim::max()))
+                return false;
+        }
+        out = static_cast<T>(x);
+        return true;
+    }
+    if (v.is_uint64()) {
+        auto const x = v.get_uint64();
+        if (x > static_cast<std::uint64_t>(lim::max()))
+            return false;
+        out = static_cast<T>(x);
+        return true;
+    }
+    if (v.is_double()) {
+        // JavaScript has only doubles: 3.0 is an integer, 3.5 is not.
+        auto const x = v.get_double();
+        if (!std::isfinite(x) || std::trunc(x) != x || x < static_cast<double>(lim::min()) ||
+            x >= std::ldexp(1.0, lim::digits))
+            return false;
+        out = static_cast<T>(x);
+        return true;
+    }
+    return false;
+}
+
+template <class T>
+bool convert_into(boost::json::value const* v, T& out, std::string& path, conversion_error& err) {
+    if constexpr (is_optional<T>::value) {
+        if (!v || v->is_null()) {
+            out.reset();
+            return true;
+        }
+        typename T::value_type inner{};
+        if (!convert_into(v, inner, path, err))
+            return false;
+        out = std::move(inner);
+        return true;
+    } else if constexpr (std::is_same_v<T, boost::json::value>) {
+        if (!v)
+            return fail(err, path, "a value", v);
+        out = *v;
+        return true;
+    } else if constexpr (std::is_same_v<T, boost::json::object>) {
+        if (!v || !v->is_object())
+            return fail(err, path, "object", v);
+        out = v->get_object();
+        return true;
+    } else if constexpr (std::is_same_v<T, boost::json::array>) {
+        if (!v || !v->is_array())
+            return fail(err, path, "array", v);
+        out = v->get_array();
+        return true;
+    } else if constexpr (std::is_same_v<T, bool>) {
+        if (!v || !v->is_bool())
+            return fail(err, path, "boolean", v);
+        out = v->get_bool();
+        return true;
+    } else if constexpr (std::is_integral_v<T>) {
+        if (!v || !v->is_number())
+            return fail(err, path, "integer", v);
+        if (!convert_integer(*v, out))
+            return fail(err, path, "integer in range", v);
+        return true;
+    } else if constexpr (std::is_floating_point_v<T>) {
+        if (!v || !v->is_number())
+            return fail(err, path, "number", v);
+        out = static_cast<T>(v->to_number<double>());
+        return true;
+    } else if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, boost::json::string>) {
+        if (!v || !v->is_string())
+            return fail(err, path, "string", v);
+        out = T(v->get_string().data(), v->get_string().size());
+        return true;
+    } else if constexpr (is_vector<T>::value) {
+        if (!v || !v->is_array())
+            return fail(err, path, "array", v);
+        auto const& a = v->get_array();
+        out.clear();
+        out.reserve(a.size());
+        auto const len = path.size();
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            path += '[' + std::to_string(i) + ']';
+            typename T::value_type e{};
+            if (!convert_into(&a[i], e, path, err))
+                return false;
+            out.push_back(std::move(e));
+            path.resize(len);
+        }
+        return true;
+    } else if constexpr (is_string_map<T>::value) {
+        if (!v || !v->is_object())
+            return fail(err, path, "object", v);
+        out.clear();
+        auto const len = path.size();
+        for (auto const& kv : v->get_object()) {
+            path += '.';
+            path += kv.key();
+            typename T::mapped_type e{};
+            if (!convert_into(&kv.value(), e, path, err))
+                return false;
+            out.emplace(std::string(kv.key()), std::move(e));
+            path.resize(len);
+        }
+        return true;
+    } else if constexpr (is_described_struct<T>) {
+        if (!v || !v->is_object())
+            return fail(err, path, "object", v);
+        auto const& o = v->get_object();
+        bool ok = true;
+        auto const len = path.size();
+        using members = boost::describe::describe_members<T, boost::describe::mod_public |
+                                                                 boost::describe::mod_inherited>;
+        boost::mp11::mp_for_each<members>([&](auto d) {
+            if (!ok)
+                return;
+            path += '.';
+            path += d.name;
+            ok = convert_into(o.if_contains(d.name), out.*d.pointer, path, err);
+            if (ok)
+                path.resize(len);
+        });
+        return ok;
+    } else {
+        static_assert(sizeof(T) == 0,
+                      "roomcast cannot decode this parameter type: use a BOOST_DESCRIBE_STRUCT, "
+                      "std::string, a number, bool, std::vector, std::map<std::string, T>, "
+                      "std::optional or boost::json::value");
+        return false;
+    }
+}
+} // namespace detail
+
+/// Converts client JSON to `T`. `v` null means the value is absent (an argument the client
+/// did not send, or a missing field): only a `std::optional` accepts that.
+/// Never throws for bad input; the error names the failing field.
+template <class T>
+bool from_json(boost::json::value const* v, T& out, conversion_error& err) {
+    std::string path;
+    return detail::convert_into(v, out, path, err);
+}
+
+/// Converts `x` to JSON for the wire (see the header comment for the one difference from
+/// boost::json::value_from).
+template <class T>
+boost::json::value to_json(T const& x) {
+    if constexpr (detail::is_optional<T>::value) {
+        return x ? to_json(*x) : boost::json::value(nullptr);
+    } else if constexpr (detail::is_vector<T>::value) {
+        boost::json::array a;
+        a.reserve(x.size());
+        for (auto const& e : x)
+            a.push_back(to_json(e));
+        return a;
+    } else if constexpr (detail::is_described_struct<T>) {
+        boost::json::object o;
+        using members = boost::describe::describe_members<T, boost::describe::mod_public |
+                                                                 boost::describe::mod_inherited>;
+        boost::mp11::mp_for_each<members>([&](auto d) {
+            using M = std::remove_cvref_t<decltype(x.*d.pointer)>;
+            if constexpr (detail::is_optional<M>::value) {
+                if (!(x.*d.pointer))
+                    return;
+            }
+            o.emplace(d.name, to_json(x.*d.pointer));
+        });
+        return o;
+    } else {
+        return boost::json::value_from(x);
+    }
+}
+
+} // namespace roomcast
+
+#endif

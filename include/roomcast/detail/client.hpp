@@ -1,0 +1,69 @@
+// Copyright (c) 2026 the roomcast developers. Distributed under the Boost Software License 1.0.
+#ifndef ROOMCAST_DETAIL_CLIENT_HPP
+#define ROOMCAST_DETAIL_CLIENT_HPP
+
+#include <roomcast/adapter/member.hpp>
+#include <roomcast/detail/fwd.hpp>
+#include <roomcast/protocol/socketio.hpp>
+#include <roomcast/transport/connection.hpp>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/unordered/unordered_flat_map.hpp>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace roomcast::detail {
+
+/// The Socket.IO side of one Engine.IO connection (Socket.IO's `Client`): decodes packets,
+/// multiplexes namespaces, owns the sockets. Lives on its connection's shard.
+class client final : public transport::connection_handler,
+                     public std::enable_shared_from_this<client> {
+public:
+    client(server_core& server, shard& home, std::shared_ptr<transport::connection> conn);
+
+    /// Registers with the shard and arms the connect timeout.
+    void start();
+
+    void on_message(std::string_view data, bool binary) override;
+    void on_close(std::string_view why) override;
+
+    /// Queues an encoded message on the connection.
+    transport::send_status send(transport::message_ptr m, bool is_volatile = false);
+    /// Encodes and sends one Socket.IO packet (text part, then any attachments).
+    void send_packet(protocol::socketio::packet const& p);
+
+    /// Forgets the socket of `nsp` (it disconnected); returns it so the caller can keep it
+    /// alive until it is done with it.
+    std::shared_ptr<socket> remove(std::string_view nsp);
+
+    /// Disconnects every socket ("server namespace disconnect"), then closes the connection.
+    void disconnect_all();
+    /// Closes every socket with `why` and the connection (server shutdown).
+    void shutdown(std::string_view why);
+
+    transport::connection& connection() noexcept { return *conn_; }
+    shard& home() noexcept { return *home_; }
+
+private:
+    void dispatch(protocol::socketio::packet p);
+    void connect(protocol::socketio::packet const& p);
+    void fail(std::string_view why, std::string_view detail);
+
+    server_core* server_;
+    shard* home_;
+    std::shared_ptr<transport::connection> conn_;
+    boost::unordered_flat_map<std::string, std::shared_ptr<socket>, adapter::detail::string_hash,
+                              std::equal_to<>>
+        sockets_; // by namespace name
+    protocol::socketio::binary_assembler assembler_;
+    boost::asio::steady_timer connect_timer_;
+    bool closed_ = false;
+};
+
+} // namespace roomcast::detail
+
+#include <roomcast/impl/core.hpp>
+
+#endif

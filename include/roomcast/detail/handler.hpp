@@ -1,0 +1,148 @@
+// Copyright (c) 2026 the roomcast developers. Distributed under the Boost Software License 1.0.
+#ifndef ROOMCAST_DETAIL_HANDLER_HPP
+#define ROOMCAST_DETAIL_HANDLER_HPP
+
+// Turns a typed handler `f(socket&, T1, T2, ..., [ack])` into the one signature the registry
+// stores: the parameter list is the schema of the event's arguments.
+
+#include <roomcast/convert.hpp>
+#include <roomcast/detail/fwd.hpp>
+
+#include <boost/json/array.hpp>
+#include <boost/mp11/algorithm.hpp>
+#include <boost/mp11/list.hpp>
+
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+namespace roomcast {
+
+/// A handler that could not run (its arguments did not convert) or that threw.
+struct handler_error {
+    std::string event;                ///< the event name
+    std::string message;              ///< e.g. `event "joinRoom": argument 1: field .roomName: ...`
+    std::exception_ptr exception;     ///< what the handler threw; null for conversion errors
+};
+
+namespace detail {
+
+/// One incoming event, as the registry hands it to a handler.
+struct event_call {
+    std::string_view event;
+    boost::json::array const& args; ///< the packet's data: args[0] is the event name
+    std::optional<std::uint64_t> ack_id;
+};
+
+using event_handler = std::function<void(socket&, event_call const&)>;
+
+template <class F>
+struct callable_traits : callable_traits<decltype(&F::operator())> {};
+template <class R, class... A>
+struct callable_traits<R (*)(A...)> {
+    using result = R;
+    using params = boost::mp11::mp_list<A...>;
+};
+template <class R, class... A>
+struct callable_traits<R (*)(A...) noexcept> : callable_traits<R (*)(A...)> {};
+template <class C, class R, class... A>
+struct callable_traits<R (C::*)(A...)> : callable_traits<R (*)(A...)> {};
+template <class C, class R, class... A>
+struct callable_traits<R (C::*)(A...) const> : callable_traits<R (*)(A...)> {};
+template <class C, class R, class... A>
+struct callable_traits<R (C::*)(A...) noexcept> : callable_traits<R (*)(A...)> {};
+template <class C, class R, class... A>
+struct callable_traits<R (C::*)(A...) const noexcept> : callable_traits<R (*)(A...)> {};
+
+/// Reports a handler that could not run or threw: to the namespace's error hook and, if the
+/// client asked for an acknowledgement, to it as `{"error": message}`. Defined with the core.
+void report_handler_error(socket& s, event_call const& call, std::string message,
+                          std::exception_ptr ex);
+/// Sends `value` as the acknowledgement of `call`, if one was asked.
+void send_ack(socket& s, event_call const& call, boost::json::array args);
+/// The `ack` object for `call`.
+ack make_ack(socket& s, event_call const& call);
+
+template <class P>
+using value_of = std::remove_cvref_t<P>;
+
+template <bool HasAck, class R, class F, class... P, std::size_t... I>
+void invoke_typed(F& f, socket& s, event_call const& call, boost::mp11::mp_list<P...>,
+                  std::index_sequence<I...>) {
+    std::tuple<value_of<P>...> values;
+    conversion_error err;
+    std::size_t failed = 0;
+    bool ok = true;
+    auto const arg = [&](std::size_t i) -> boost::json::value const* {
+        return i + 1 < call.args.size() ? &call.args[i + 1] : nullptr;
+    };
+    ((ok = ok && (from_json(arg(I), std::get<I>(values), err) || ((failed = I), false))), ...);
+    if (!ok) {
+        std::string m = "event \"" + std::string(call.event) + "\": argument " +
+                        std::to_string(failed + 1) + ": " + err.message();
+        report_handler_error(s, call, std::move(m), nullptr);
+        return;
+    }
+    try {
+        auto const run = [&]() -> decltype(auto) {
+            if constexpr (HasAck)
+                return f(s, static_cast<P&&>(std::get<I>(values))..., make_ack(s, call));
+            else
+                return f(s, static_cast<P&&>(std::get<I>(values))...);
+        };
+        if constexpr (std::is_void_v<R>) {
+            run();
+        } else {
+            // A returned value answers the acknowledgement.
+            decltype(auto) r = run();
+            if (call.ack_id) {
+                boost::json::array a;
+                a.push_back(to_json(r));
+                send_ack(s, call, std::move(a));
+            }
+        }
+    } catch (std::exception const& e) {
+        report_handler_error(s, call,
+                             "event \"" + std::string(call.event) + "\": handler threw: " + e.what(),
+                             std::current_exception());
+    } catch (...) {
+        report_handler_error(s, call, "event \"" + std::string(call.event) + "\": handler threw",
+                             std::current_exception());
+    }
+}
+
+/// Wraps `f(socket&, T...)`, `f(socket&, T..., ack)` or a function returning the ack value.
+template <class F>
+event_handler make_event_handler(F f) {
+    using traits = callable_traits<std::decay_t<F>>;
+    using params = typename traits::params;
+    static_assert(boost::mp11::mp_size<params>::value >= 1 &&
+                      std::is_same_v<boost::mp11::mp_front<params>, socket&>,
+                  "an event handler's first parameter must be roomcast::socket&");
+    using rest = boost::mp11::mp_pop_front<params>;
+    constexpr bool has_ack = [] {
+        if constexpr (boost::mp11::mp_size<rest>::value == 0)
+            return false;
+        else
+            return std::is_same_v<value_of<boost::mp11::mp_back<rest>>, ack>;
+    }();
+    using values = std::conditional_t<has_ack, boost::mp11::mp_pop_back<rest>, rest>;
+    using R = typename traits::result;
+    static_assert(!(has_ack && !std::is_void_v<R>),
+                  "a handler answers its ack either by an ack parameter or by returning, not both");
+    return [f = std::move(f)](socket& s, event_call const& call) mutable {
+        invoke_typed<has_ack, R>(f, s, call, values{},
+                                 std::make_index_sequence<boost::mp11::mp_size<values>::value>{});
+    };
+}
+
+} // namespace detail
+} // namespace roomcast
+
+#endif

@@ -1,0 +1,458 @@
+// Copyright (c) 2026 the roomcast developers. Distributed under the Boost Software License 1.0.
+#ifndef ROOMCAST_IMPL_CORE_HPP
+#define ROOMCAST_IMPL_CORE_HPP
+
+// Definitions shared by socket, broadcast_operator, name_space and the client. They refer to
+// each other, so they are defined here, once all of their classes are complete; each of those
+// headers includes this file at its end.
+
+#include <roomcast/broadcast.hpp>
+#include <roomcast/detail/client.hpp>
+#include <roomcast/detail/handler.hpp>
+#include <roomcast/detail/nsp_shard.hpp>
+#include <roomcast/detail/server_core.hpp>
+#include <roomcast/name_space.hpp>
+#include <roomcast/protocol/socketio.hpp>
+#include <roomcast/socket.hpp>
+#include <roomcast/transport/detail/random_id.hpp>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+
+#include <atomic>
+#include <iostream>
+
+namespace roomcast {
+
+namespace detail {
+
+/// The Engine.IO message carrying Socket.IO packet `p` (text part only).
+inline transport::message_ptr encode_message(protocol::socketio::packet const& p) {
+    auto m = std::make_shared<transport::message>();
+    m->data += '4';
+    protocol::socketio::encode_to(m->data, p);
+    return m;
+}
+
+inline protocol::socketio::packet make_packet(protocol::socketio::packet_type t,
+                                              std::string_view nsp, boost::json::value data = {},
+                                              std::optional<std::uint64_t> id = std::nullopt) {
+    protocol::socketio::packet p;
+    p.type = t;
+    p.nsp.assign(nsp);
+    p.data = std::move(data);
+    p.id = id;
+    return p;
+}
+
+/// How nsp_shard hands a broadcast to one of its sockets.
+struct deliver_to_socket {
+    void operator()(adapter::member& m, transport::message_ptr const& msg, bool is_volatile) const {
+        static_cast<socket&>(m).deliver(msg, is_volatile);
+    }
+};
+
+inline void send_ack(socket& s, event_call const& call, boost::json::array args) {
+    if (!call.ack_id)
+        return;
+    s.deliver(encode_message(
+        make_packet(protocol::socketio::packet_type::ack, s.nsp().name(), std::move(args), call.ack_id)));
+}
+
+inline void report_handler_error(socket& s, event_call const& call, std::string message,
+                                 std::exception_ptr ex) {
+    if (call.ack_id) {
+        boost::json::array a;
+        a.push_back(boost::json::object{{"error", message}});
+        send_ack(s, call, std::move(a));
+    }
+    s.nsp().call_error(s, handler_error{std::string(call.event), std::move(message), ex});
+}
+
+inline ack make_ack(socket& s, event_call const& call);
+
+// --- server_core ---------------------------------------------------------------------------
+
+inline server_core::~server_core() {
+    // Pending handlers of the contexts hold sessions and clients: destroy them while the
+    // namespaces those refer to still exist.
+    shards_.clear();
+}
+
+inline void server_core::log(log_level level, std::string_view line) const {
+    if (opt_.log) {
+        opt_.log(level, line);
+        return;
+    }
+    if (level >= log_level::warning)
+        std::cerr << "roomcast: " << line << '\n';
+}
+
+inline name_space& server_core::get_or_add_namespace(std::string_view name) {
+    if (auto* n = find_namespace(name))
+        return *n;
+    auto n = std::make_unique<name_space>(std::string(name), *this);
+    for (auto& s : shards_)
+        n->add_shard(make_nsp_shard_(*s));
+    auto& ref = *n;
+    namespaces_.emplace(std::string(name), std::move(n));
+    return ref;
+}
+
+inline shard& server_core::add_shard(std::unique_ptr<shard> s) {
+    for (auto& [_, n] : namespaces_)
+        n->add_shard(make_nsp_shard_(*s));
+    shards_.push_back(std::move(s));
+    return *shards_.back();
+}
+
+// --- client --------------------------------------------------------------------------------
+
+inline client::client(server_core& server, shard& home, std::shared_ptr<transport::connection> conn)
+    : server_(&server)
+    , home_(&home)
+    , conn_(std::move(conn))
+    , connect_timer_(conn_->get_executor()) {}
+
+inline void client::start() {
+    home_->clients.insert(this);
+    connect_timer_.expires_after(server_->opts().connect_timeout);
+    connect_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+        if (!ec && !self->closed_ && self->sockets_.empty()) // Socket.IO's connectTimeout
+            self->conn_->close(transport::reason::forced_close);
+    });
+}
+
+inline transport::send_status client::send(transport::message_ptr m, bool is_volatile) {
+    return conn_->send(std::move(m), is_volatile);
+}
+
+inline void client::send_packet(protocol::socketio::packet const& p) {
+    send(encode_message(p));
+    for (auto const& a : p.attachments)
+        send(std::make_shared<transport::message const>(transport::message{a, true}));
+}
+
+inline void client::on_message(std::string_view data, bool binary) {
+    if (closed_)
+        return;
+    namespace sio = protocol::socketio;
+    if (binary) {
+        auto r = assembler_.add(data);
+        if (!r)
+            return fail(reason::parse_error, r.error().message());
+        if (*r)
+            dispatch(std::move(**r));
+        return;
+    }
+    if (assembler_.waiting())
+        return fail(reason::parse_error, "text packet while binary attachments were expected");
+    auto p = sio::decode(data, {.max_attachments = server_->opts().max_attachments});
+    if (!p)
+        return fail(reason::parse_error, p.error().message());
+    if (p->is_binary()) {
+        if (auto done = assembler_.start(std::move(*p)))
+            dispatch(std::move(*done));
+        return;
+    }
+    dispatch(std::move(*p));
+}
+
+inline void client::dispatch(protocol::socketio::packet p) {
+    using protocol::socketio::packet_type;
+    switch (p.type) {
+    case packet_type::connect: connect(p); return;
+    case packet_type::disconnect:
+        if (auto it = sockets_.find(p.nsp); it != sockets_.end()) {
+            auto s = it->second; // keeps the socket alive through its disconnect sequence
+            s->on_close(reason::client_namespace_disconnect);
+        }
+        return;
+    case packet_type::event:
+    case packet_type::binary_event: {
+        auto it = sockets_.find(p.nsp);
+        if (it == sockets_.end())
+            return; // not connected to that namespace: ignored, as Socket.IO does
+        auto s = it->second;
+        auto const& args = p.data.get_array();
+        std::string name = args.front().is_string()
+                               ? std::string(args.front().get_string())
+                               : protocol::serialize(args.front()); // numeric event names
+        s->nsp().dispatch(*s, event_call{name, args, p.id});
+        return;
+    }
+    case packet_type::ack:
+    case packet_type::binary_ack:
+        return; // answers to server-side emits with ack; none are pending
+    case packet_type::connect_error:
+        return fail(reason::parse_error, "CONNECT_ERROR sent by a client");
+    }
+}
+
+inline void client::connect(protocol::socketio::packet const& p) {
+    using protocol::socketio::packet_type;
+    auto* nsp = server_->find_namespace(p.nsp);
+    if (!nsp) {
+        send(encode_message(make_packet(packet_type::connect_error, p.nsp,
+                                        boost::json::object{{"message", "Invalid namespace"}})));
+        return;
+    }
+    if (sockets_.contains(p.nsp))
+        return; // already connected to it
+    auto hs = std::make_shared<handshake_info>();
+    static_cast<transport::request_info&>(*hs) = conn_->request();
+    if (auto const* o = p.data.if_object())
+        hs->auth = *o;
+    auto s = std::make_shared<socket>(transport::detail::random_id(), *nsp, nsp->local(home_->index),
+                                      shared_from_this(), std::move(hs));
+    sockets_.emplace(p.nsp, s);
+    connect_timer_.cancel();
+    s->join(s->id());
+    send(encode_message(make_packet(packet_type::connect, p.nsp, boost::json::object{{"sid", s->id()}})));
+    nsp->call_connection(*s);
+}
+
+inline std::shared_ptr<socket> client::remove(std::string_view nsp) {
+    auto it = sockets_.find(nsp);
+    if (it == sockets_.end())
+        return nullptr;
+    auto s = std::move(it->second);
+    sockets_.erase(it);
+    return s;
+}
+
+inline void client::on_close(std::string_view why) {
+    if (closed_)
+        return;
+    closed_ = true;
+    connect_timer_.cancel();
+    home_->clients.erase(this);
+    assembler_.reset();
+    std::vector<std::shared_ptr<socket>> all;
+    for (auto& [_, s] : sockets_)
+        all.push_back(s);
+    for (auto& s : all)
+        s->on_close(why);
+    sockets_.clear();
+}
+
+inline void client::fail(std::string_view why, std::string_view detail) {
+    auto const& req = conn_->request();
+    server_->log(log_level::warning, "closing connection " + conn_->id() + " from " + req.address +
+                                         ": " + std::string(why) + ": " + std::string(detail));
+    shutdown(why);
+}
+
+inline void client::disconnect_all() {
+    std::vector<std::shared_ptr<socket>> all;
+    for (auto& [_, s] : sockets_)
+        all.push_back(s);
+    for (auto& s : all)
+        s->disconnect(false);
+    conn_->close(reason::forced_server_close);
+}
+
+inline void client::shutdown(std::string_view why) {
+    std::vector<std::shared_ptr<socket>> all;
+    for (auto& [_, s] : sockets_)
+        all.push_back(s);
+    for (auto& s : all)
+        s->on_close(why);
+    conn_->close(why);
+}
+
+} // namespace detail
+
+// --- socket --------------------------------------------------------------------------------
+
+inline socket::socket(std::string id, name_space& nsp, detail::nsp_shard_base& local,
+                      std::shared_ptr<detail::client> const& c,
+                      std::shared_ptr<handshake_info const> hs)
+    : adapter::member(std::move(id))
+    , nsp_(&nsp)
+    , local_(&local)
+    , client_(c)
+    , handshake_(std::move(hs)) {}
+
+inline std::string_view socket::nsp_name() const noexcept { return nsp_->name(); }
+
+inline std::vector<std::string> socket::rooms() const { return local_->rooms_of(*this); }
+
+inline void socket::join(std::string_view room) {
+    if (connected_)
+        local_->join(*this, room);
+}
+inline void socket::join(std::initializer_list<std::string_view> rooms) {
+    for (auto r : rooms)
+        join(r);
+}
+inline void socket::join(std::vector<std::string> const& rooms) {
+    for (auto const& r : rooms)
+        join(r);
+}
+
+inline void socket::leave(std::string_view room) {
+    if (connected_)
+        local_->leave(*this, room);
+}
+
+template <class... Args>
+void socket::emit(std::string_view event, Args const&... args) {
+    boost::json::array a;
+    a.reserve(1 + sizeof...(Args));
+    a.emplace_back(event);
+    (a.push_back(to_json(args)), ...);
+    send_event(std::move(a));
+}
+
+inline void socket::emit(std::string_view event,
+                         std::initializer_list<boost::json::value_ref> arg) {
+    boost::json::array a;
+    a.emplace_back(event);
+    a.push_back(boost::json::value(arg));
+    send_event(std::move(a));
+}
+
+inline void socket::send_event(boost::json::array args) {
+    if (!connected_)
+        return;
+    deliver(detail::encode_message(
+        detail::make_packet(protocol::socketio::packet_type::event, nsp_name(), std::move(args))));
+}
+
+inline transport::send_status socket::deliver(transport::message_ptr const& m, bool is_volatile) {
+    // A connected socket's client is alive: the client owns it and closes it before going.
+    if (!connected_)
+        return transport::send_status::closed;
+    auto c = client_.lock();
+    return c ? c->send(m, is_volatile) : transport::send_status::closed;
+}
+
+inline broadcast_operator socket::to(std::string_view room) const {
+    return broadcast_operator(*nsp_).to(room).except(id());
+}
+inline broadcast_operator socket::in(std::string_view room) const { return to(room); }
+inline broadcast_operator socket::except(std::string_view room) const {
+    return broadcast_operator(*nsp_).except(id()).except(room);
+}
+inline broadcast_operator socket::broadcast() const {
+    return broadcast_operator(*nsp_).except(id());
+}
+
+inline void socket::disconnect(bool close) {
+    if (!connected_)
+        return;
+    auto c = client_.lock();
+    if (close && c) {
+        c->disconnect_all();
+        return;
+    }
+    deliver(detail::encode_message(
+        detail::make_packet(protocol::socketio::packet_type::disconnect, nsp_name())));
+    on_close(reason::server_namespace_disconnect);
+}
+
+inline void socket::on_close(std::string_view why) {
+    if (!connected_)
+        return;
+    nsp_->call_disconnecting(*this, why);
+    local_->leave_all(*this);
+    connected_ = false;
+    std::shared_ptr<socket> keep; // the client's reference, released after the last hook
+    if (auto c = client_.lock())
+        keep = c->remove(nsp_name());
+    nsp_->call_disconnect(*this, why);
+}
+
+// --- ack -----------------------------------------------------------------------------------
+
+inline void ack::send(boost::json::array args) {
+    if (!id_)
+        return;
+    auto c = client_.lock();
+    if (!c)
+        return;
+    auto p = detail::make_packet(protocol::socketio::packet_type::ack, nsp_, std::move(args), id_);
+    id_.reset(); // once
+    auto ex = c->connection().get_executor();
+    boost::asio::dispatch(ex, [c = std::move(c), m = detail::encode_message(p)] { c->send(m); });
+}
+
+inline ack detail::make_ack(socket& s, event_call const& call) {
+    std::weak_ptr<detail::client> c;
+    // The client is alive while its socket is connected; a disconnected socket's ack is inert.
+    if (s.connected())
+        c = s.client_weak();
+    return ack(std::move(c), std::string(s.nsp().name()), call.ack_id);
+}
+
+// --- broadcast_operator --------------------------------------------------------------------
+
+inline void broadcast_operator::send_event(boost::json::array args) const {
+    auto m = detail::encode_message(
+        detail::make_packet(protocol::socketio::packet_type::event, nsp_->name(), std::move(args)));
+    nsp_->broadcast(std::move(m), opt_);
+}
+
+// --- name_space ----------------------------------------------------------------------------
+
+inline name_space::name_space(std::string name, detail::server_core& server)
+    : name_(std::move(name))
+    , server_(&server) {}
+
+inline void name_space::add_shard(std::unique_ptr<detail::nsp_shard_base> s) {
+    shards_.push_back(std::move(s));
+}
+
+inline void name_space::broadcast(transport::message_ptr m, adapter::broadcast_options const& opt) {
+    std::shared_ptr<adapter::broadcast_options const> shared; // made once, if a shard needs it
+    for (auto& sh : shards_) {
+        auto& ctx = sh->context();
+        if (ctx.get_executor().running_in_this_thread()) {
+            sh->deliver(m, opt);
+            continue;
+        }
+        if (!shared)
+            shared = std::make_shared<adapter::broadcast_options const>(opt);
+        boost::asio::post(ctx, [sh = sh.get(), m, shared] { sh->deliver(m, *shared); });
+    }
+}
+
+inline void name_space::dispatch(socket& s, detail::event_call const& call) {
+    auto it = handlers_.find(call.event);
+    if (it != handlers_.end())
+        it->second(s, call);
+}
+
+template <class F, class... A>
+void name_space::call_hook(F const& f, socket& s, char const* what, A&&... a) {
+    if (!f)
+        return;
+    try {
+        f(s, std::forward<A>(a)...);
+    } catch (std::exception const& e) {
+        server_->log(log_level::error, std::string(what) + " hook of namespace " + name_ +
+                                           " threw: " + e.what());
+    } catch (...) {
+        server_->log(log_level::error, std::string(what) + " hook of namespace " + name_ + " threw");
+    }
+}
+
+inline void name_space::call_connection(socket& s) { call_hook(connection_, s, "connection"); }
+inline void name_space::call_disconnecting(socket& s, std::string_view why) {
+    call_hook(disconnecting_, s, "disconnecting", why);
+}
+inline void name_space::call_disconnect(socket& s, std::string_view why) {
+    call_hook(disconnect_, s, "disconnect", why);
+}
+inline void name_space::call_error(socket& s, handler_error const& e) {
+    if (!error_) {
+        server_->log(log_level::warning, "socket " + s.id() + ": " + e.message);
+        return;
+    }
+    call_hook(error_, s, "error", e);
+}
+
+} // namespace roomcast
+
+#endif

@@ -1,0 +1,41 @@
+// Copyright (c) 2026 the roomcast developers. Distributed under the Boost Software License 1.0.
+#ifndef ROOMCAST_OPTIONS_HPP
+#define ROOMCAST_OPTIONS_HPP
+
+#include <roomcast/transport/options.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace roomcast {
+
+/// How bad a log line is.
+enum class log_level { debug, info, warning, error };
+
+/// Server options: an aggregate, set with designated initializers
+/// (`roomcast::server<> io({.port = 8080});`). Socket.IO's defaults unless noted.
+struct options {
+    /// Address to listen on.
+    std::string address = "0.0.0.0";
+    /// Port to listen on; 0 picks a free one (see `server::port()`).
+    std::uint16_t port = 3000;
+    /// Engine.IO transport settings: path, heartbeat, max payload, write-queue bound.
+    transport::options transport = {};
+    /// An Engine.IO connection that joins no namespace within this time is closed.
+    std::chrono::milliseconds connect_timeout{45000};
+    /// Binary attachments one packet may announce (more closes the connection: parse error).
+    std::size_t max_attachments = 10;
+    /// Close the server on SIGINT and SIGTERM while `run()` runs (only when the server owns
+    /// its io_contexts).
+    bool handle_signals = true;
+    /// Where log lines go; empty writes warnings and errors to stderr.
+    std::function<void(log_level, std::string_view)> log;
+};
+
+} // namespace roomcast
+
+#endif

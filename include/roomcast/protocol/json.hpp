@@ -1,0 +1,176 @@
+// Copyright (c) 2026 the roomcast developers. Distributed under the Boost Software License 1.0.
+#ifndef ROOMCAST_PROTOCOL_JSON_HPP
+#define ROOMCAST_PROTOCOL_JSON_HPP
+
+// JSON text exactly as JavaScript's JSON.stringify writes it (ECMA-262 §25.5.2), so that
+// clients and tests can compare strings. Boost.JSON's serializer differs on numbers
+// (it writes 1.5 as "1.5E0") and cannot be used on the wire.
+
+#include <roomcast/protocol/error.hpp>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace roomcast::protocol {
+
+/// Appends the ECMAScript Number::toString form of `x` (JSON.stringify writes null for
+/// non-finite numbers and "0" for -0).
+inline void append_number(std::string& out, double x) {
+    if (!std::isfinite(x)) {
+        out += "null";
+        return;
+    }
+    if (x == 0) {
+        out += '0';
+        return;
+    }
+    char buf[32];
+    // Shortest round-trip digits, as ECMAScript requires; parse "d.ddde±x" into digits + n.
+    auto const r = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::scientific);
+    std::string_view const s(buf, static_cast<std::size_t>(r.ptr - buf));
+    std::size_t i = 0;
+    if (s[0] == '-') {
+        out += '-';
+        i = 1;
+    }
+    auto const e_pos = s.find('e');
+    char digits[24];
+    int k = 0;
+    for (std::size_t j = i; j < e_pos; ++j)
+        if (s[j] != '.')
+            digits[k++] = s[j];
+    int exp10 = 0;
+    std::from_chars(s.data() + e_pos + (s[e_pos + 1] == '+' ? 2 : 1), s.data() + s.size(), exp10);
+    int const n = exp10 + 1; // value = 0.d1d2...dk * 10^n
+    std::string_view const d(digits, static_cast<std::size_t>(k));
+    if (k <= n && n <= 21) {
+        out += d;
+        out.append(static_cast<std::size_t>(n - k), '0');
+    } else if (0 < n && n <= 21) {
+        out += d.substr(0, static_cast<std::size_t>(n));
+        out += '.';
+        out += d.substr(static_cast<std::size_t>(n));
+    } else if (-6 < n && n <= 0) {
+        out += "0.";
+        out.append(static_cast<std::size_t>(-n), '0');
+        out += d;
+    } else {
+        out += d[0];
+        if (k > 1) {
+            out += '.';
+            out += d.substr(1);
+        }
+        out += 'e';
+        out += n - 1 >= 0 ? '+' : '-';
+        char eb[8];
+        auto const er = std::to_chars(eb, eb + sizeof eb, std::abs(n - 1));
+        out.append(eb, er.ptr);
+    }
+}
+
+/// Appends `s` as a JSON string literal the way JSON.stringify quotes it (ECMA-262
+/// QuoteJSONString): short escapes for \b \t \n \f \r, \u00xx for other controls.
+inline void append_string(std::string& out, std::string_view s) {
+    static constexpr char hex[] = "0123456789abcdef";
+    out += '"';
+    std::size_t run = 0; // start of the pending run of bytes that need no escape
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        auto const c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        out.append(s.data() + run, i - run);
+        run = i + 1;
+        out += '\\';
+        switch (c) {
+        case '"': out += '"'; break;
+        case '\\': out += '\\'; break;
+        case '\b': out += 'b'; break;
+        case '\t': out += 't'; break;
+        case '\n': out += 'n'; break;
+        case '\f': out += 'f'; break;
+        case '\r': out += 'r'; break;
+        default:
+            out += "u00";
+            out += hex[c >> 4];
+            out += hex[c & 0xf];
+        }
+    }
+    out.append(s.data() + run, s.size() - run);
+    out += '"';
+}
+
+/// Appends the JSON.stringify text of `v`: compact, object keys in insertion order.
+inline void serialize_to(std::string& out, boost::json::value const& v) {
+    switch (v.kind()) {
+    case boost::json::kind::null: out += "null"; return;
+    case boost::json::kind::bool_: out += v.get_bool() ? "true" : "false"; return;
+    case boost::json::kind::int64:
+    case boost::json::kind::uint64: {
+        char buf[24];
+        auto const r = v.is_int64() ? std::to_chars(buf, buf + sizeof buf, v.get_int64())
+                                    : std::to_chars(buf, buf + sizeof buf, v.get_uint64());
+        out.append(buf, r.ptr);
+        return;
+    }
+    case boost::json::kind::double_: append_number(out, v.get_double()); return;
+    case boost::json::kind::string: append_string(out, v.get_string()); return;
+    case boost::json::kind::array: {
+        out += '[';
+        bool first = true;
+        for (auto const& e : v.get_array()) {
+            if (!first)
+                out += ',';
+            first = false;
+            serialize_to(out, e);
+        }
+        out += ']';
+        return;
+    }
+    case boost::json::kind::object: {
+        out += '{';
+        bool first = true;
+        for (auto const& kv : v.get_object()) {
+            if (!first)
+                out += ',';
+            first = false;
+            append_string(out, kv.key());
+            out += ':';
+            serialize_to(out, kv.value());
+        }
+        out += '}';
+        return;
+    }
+    }
+}
+
+/// The JSON.stringify text of `v`.
+inline std::string serialize(boost::json::value const& v) {
+    std::string out;
+    serialize_to(out, v);
+    return out;
+}
+
+/// How deeply client JSON may nest. Boost.JSON's default is 32, tighter than real clients
+/// need; the bound exists because decoding and serializing recurse.
+inline constexpr std::size_t max_json_depth = 64;
+
+/// Parses client JSON (RFC 8259, valid UTF-8 only) with a bounded nesting depth.
+inline result<boost::json::value> parse_json(std::string_view text) {
+    boost::json::parse_options opt;
+    opt.max_depth = max_json_depth;
+    boost::system::error_code ec;
+    auto v = boost::json::parse(text, ec, {}, opt);
+    if (ec)
+        return error::invalid_json;
+    return v;
+}
+
+} // namespace roomcast::protocol
+
+#endif

@@ -1,0 +1,194 @@
+// Copyright (c) 2026 the roomcast developers. Distributed under the Boost Software License 1.0.
+#ifndef ROOMCAST_SERVER_HPP
+#define ROOMCAST_SERVER_HPP
+
+#include <roomcast/adapter/concept.hpp>
+#include <roomcast/adapter/memory.hpp>
+#include <roomcast/broadcast.hpp>
+#include <roomcast/detail/client.hpp>
+#include <roomcast/detail/server_core.hpp>
+#include <roomcast/name_space.hpp>
+#include <roomcast/options.hpp>
+#include <roomcast/socket.hpp>
+#include <roomcast/transport/websocket.hpp>
+
+#include <boost/asio/execution/context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/query.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+namespace roomcast {
+
+/// A Socket.IO v5 server: listens, speaks Engine.IO through `Transport`, keeps rooms in one
+/// `Adapter` per namespace per shard, and dispatches events to the handlers registered on its
+/// namespaces.
+///
+/// Threads: `run(n)` runs n shards, one thread each; a connection lives on one shard for its
+/// whole life. Register namespaces and handlers before running. `close()` and broadcasts may
+/// be called from any thread.
+template <class Transport = transport::websocket, adapter::room_adapter Adapter = adapter::memory>
+class server : public detail::server_core {
+public:
+    /// A server that owns its io_contexts; `run()` drives them. Binds at once: a port in use
+    /// throws here. Throws std::invalid_argument for an unusable address.
+    explicit server(options opt = {}) : server_core(std::move(opt)), owns_contexts_(true) {
+        init(add_shard(std::make_unique<detail::shard>(0)));
+    }
+
+    /// A server on the host's io_context (one shard); it accepts as soon as the host runs it.
+    server(boost::asio::io_context& ctx, options opt = {})
+        : server_core(std::move(opt))
+        , owns_contexts_(false) {
+        init(add_shard(std::make_unique<detail::shard>(0, ctx)));
+        start_accepting();
+    }
+
+    server(server const&) = delete;
+    server& operator=(server const&) = delete;
+
+    /// The namespace `name` ("/chat"), created on first use. Call before running.
+    name_space& of(std::string_view name) {
+        if (name.empty() || name.front() != '/')
+            throw std::invalid_argument("roomcast: a namespace name starts with '/'");
+        return get_or_add_namespace(name);
+    }
+
+    /// Shorthands for the main namespace "/".
+    template <class F>
+    server& on(std::string_view event, F&& f) {
+        of("/").on(event, std::forward<F>(f));
+        return *this;
+    }
+    server& on_connection(std::function<void(socket&)> f) {
+        of("/").on_connection(std::move(f));
+        return *this;
+    }
+    server& on_disconnecting(std::function<void(socket&, std::string_view)> f) {
+        of("/").on_disconnecting(std::move(f));
+        return *this;
+    }
+    server& on_disconnect(std::function<void(socket&, std::string_view)> f) {
+        of("/").on_disconnect(std::move(f));
+        return *this;
+    }
+    server& on_error(std::function<void(socket&, handler_error const&)> f) {
+        of("/").on_error(std::move(f));
+        return *this;
+    }
+    broadcast_operator to(std::string_view room) { return of("/").to(room); }
+    broadcast_operator in(std::string_view room) { return of("/").in(room); }
+    broadcast_operator except(std::string_view room) { return of("/").except(room); }
+    template <class... Args>
+    void emit(std::string_view event, Args const&... args) {
+        of("/").emit(event, args...);
+    }
+    void emit(std::string_view event, std::initializer_list<boost::json::value_ref> arg) {
+        of("/").emit(event, arg);
+    }
+
+    /// The port the server listens on.
+    std::uint16_t port() const { return listener_->port(); }
+
+    /// Runs `threads` shards (the calling thread is one of them) until `close()` or, with
+    /// `handle_signals`, SIGINT/SIGTERM. Only for a server that owns its io_contexts.
+    void run(std::size_t threads = 1) {
+        if (!owns_contexts_)
+            throw std::logic_error("roomcast: this server runs on the host's io_context");
+        if (shard_count() != 1)
+            throw std::logic_error("roomcast: run() may be called once");
+        for (std::size_t i = 1; i < std::max<std::size_t>(threads, 1); ++i)
+            add_shard(std::make_unique<detail::shard>(i));
+        for (auto& s : shards_)
+            s->work.emplace(s->ctx->get_executor());
+        if (opt_.handle_signals) {
+            signals_.emplace(*shards_[0]->ctx, SIGINT, SIGTERM);
+            signals_->async_wait([this](boost::system::error_code ec, int) {
+                if (!ec)
+                    close();
+            });
+        }
+        start_accepting();
+        std::vector<std::thread> threads_;
+        for (std::size_t i = 1; i < shards_.size(); ++i)
+            threads_.emplace_back([ctx = shards_[i]->ctx] { ctx->run(); });
+        shards_[0]->ctx->run();
+        for (auto& t : threads_)
+            t.join();
+    }
+
+    /// Stops accepting and closes every connection (reason "server shutting down") after its
+    /// queued messages are written. `run()` returns once the connections are closed.
+    /// Thread-safe; later calls do nothing.
+    void close() {
+        if (closing_.exchange(true))
+            return;
+        boost::asio::post(*shards_[0]->ctx, [this] {
+            listener_->stop();
+            if (signals_)
+                signals_->cancel();
+        });
+        for (auto& s : shards_) {
+            boost::asio::post(*s->ctx, [sh = s.get()] {
+                std::vector<detail::client*> all(sh->clients.begin(), sh->clients.end());
+                for (auto* c : all)
+                    c->shutdown(reason::server_shutting_down);
+                sh->work.reset();
+            });
+        }
+    }
+
+private:
+    void init(detail::shard& first) {
+        make_nsp_shard_ = [](detail::shard& s) -> std::unique_ptr<detail::nsp_shard_base> {
+            return std::make_unique<detail::nsp_shard<Adapter, detail::deliver_to_socket>>(*s.ctx);
+        };
+        of("/");
+        boost::system::error_code ec;
+        auto const addr = boost::asio::ip::make_address(opt_.address, ec);
+        if (ec)
+            throw std::invalid_argument("roomcast: bad listen address '" + opt_.address + "'");
+        listener_.emplace(*first.ctx, boost::asio::ip::tcp::endpoint(addr, opt_.port),
+                          opt_.transport);
+    }
+
+    void start_accepting() {
+        listener_->start(
+            [this]() -> boost::asio::any_io_executor {
+                auto& s = *shards_[next_shard_++ % shards_.size()];
+                return s.ctx->get_executor();
+            },
+            [this](std::shared_ptr<transport::connection> conn) { on_open(std::move(conn)); });
+    }
+
+    /// A new Engine.IO session, on its shard's thread.
+    void on_open(std::shared_ptr<transport::connection> conn) {
+        auto& ctx = boost::asio::query(conn->get_executor(), boost::asio::execution::context);
+        detail::shard* home = shards_[0].get();
+        for (auto& s : shards_)
+            if (static_cast<boost::asio::execution_context*>(s->ctx) == &ctx)
+                home = s.get();
+        auto c = std::make_shared<detail::client>(*this, *home, conn);
+        conn->set_handler(c);
+        if (closing_)
+            return c->shutdown(reason::server_shutting_down);
+        c->start();
+    }
+
+    bool owns_contexts_;
+    std::optional<typename Transport::listener> listener_;
+    std::optional<boost::asio::signal_set> signals_;
+    std::size_t next_shard_ = 0; // touched only on shard 0, where the listener runs
+    std::atomic<bool> closing_{false};
+};
+
+} // namespace roomcast
+
+#endif

@@ -1,0 +1,77 @@
+// Copyright (c) 2026 the roomcast developers. Distributed under the Boost Software License 1.0.
+#ifndef ROOMCAST_TRANSPORT_CONNECTION_HPP
+#define ROOMCAST_TRANSPORT_CONNECTION_HPP
+
+#include <roomcast/transport/options.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace roomcast::transport {
+
+/// One outgoing Engine.IO packet, encoded once and shared, immutable, by every connection it
+/// is queued on (a broadcast queues the same message for all its recipients).
+struct message {
+    std::string data; ///< the Engine.IO packet text ("4..."), or the bytes of a binary message
+    bool binary = false;
+};
+using message_ptr = std::shared_ptr<message const>;
+
+/// What `connection::send` did with a message.
+enum class send_status {
+    queued,  ///< will be written in order
+    dropped, ///< a volatile message the connection was not ready for, or the queue is full
+    closed,  ///< the connection is closing or closed
+};
+
+/// What the layer above receives from a connection. Called on the connection's executor.
+class connection_handler {
+public:
+    virtual ~connection_handler() = default;
+    /// An Engine.IO message: text (without the leading '4') or binary.
+    virtual void on_message(std::string_view data, bool binary) = 0;
+    /// The connection closed; called exactly once, never from inside `send` or `close`.
+    virtual void on_close(std::string_view reason) = 0;
+};
+
+/// One Engine.IO session. Every member function must be called on `get_executor()`; a
+/// caller on another thread posts there first.
+class connection {
+public:
+    virtual ~connection() = default;
+
+    /// The Engine.IO session id (unguessable, url-safe).
+    std::string const& id() const noexcept { return id_; }
+    /// The HTTP request that opened the session.
+    request_info const& request() const noexcept { return request_; }
+
+    virtual boost::asio::any_io_executor get_executor() = 0;
+
+    /// Queues `m`. A volatile message is dropped if anything is waiting to be written.
+    /// Past `max_queue_bytes` the connection is closed as a slow consumer.
+    virtual send_status send(message_ptr m, bool is_volatile = false) = 0;
+
+    /// Writes what is queued, then closes. `on_close(reason)` follows (posted).
+    virtual void close(std::string_view reason) = 0;
+
+    /// Sets who receives messages and the close notification.
+    void set_handler(std::shared_ptr<connection_handler> h) { handler_ = std::move(h); }
+
+protected:
+    connection(std::string id, request_info req)
+        : id_(std::move(id))
+        , request_(std::move(req)) {}
+
+    std::shared_ptr<connection_handler> handler_;
+
+private:
+    std::string id_;
+    request_info request_;
+};
+
+} // namespace roomcast::transport
+
+#endif

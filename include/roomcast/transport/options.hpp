@@ -1,0 +1,71 @@
+// Copyright (c) 2026 the roomcast developers. Distributed under the Boost Software License 1.0.
+#ifndef ROOMCAST_TRANSPORT_OPTIONS_HPP
+#define ROOMCAST_TRANSPORT_OPTIONS_HPP
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace roomcast::transport {
+
+/// Engine.IO transport options. Defaults are Engine.IO's unless a comment says otherwise.
+struct options {
+    /// The path Engine.IO answers on; other paths get 404.
+    std::string path = "/socket.io/";
+    /// How often the server pings (Engine.IO v4: the server pings, the client answers).
+    std::chrono::milliseconds ping_interval{25000};
+    /// How long a ping may wait for its pong before the connection is closed ("ping timeout").
+    std::chrono::milliseconds ping_timeout{20000};
+    /// Largest message a client may send, in bytes; a larger WebSocket frame closes with 1009.
+    std::size_t max_payload = 1'000'000;
+    /// Bytes queued for one connection and not yet written. Past it the client is a slow
+    /// consumer and is disconnected ("transport error"); volatile messages are dropped as
+    /// soon as anything is queued. Protects the server's memory from clients that stop reading.
+    std::size_t max_queue_bytes = 4 * 1024 * 1024;
+    /// Time a client has to send its HTTP request, and to finish a WebSocket close handshake.
+    std::chrono::milliseconds handshake_timeout{10000};
+    /// Largest HTTP request header block accepted, in bytes.
+    std::size_t max_header_bytes = 8 * 1024;
+};
+
+/// What a connection's HTTP request said, kept for the Socket.IO handshake.
+struct request_info {
+    std::string url;                                          ///< request target
+    std::vector<std::pair<std::string, std::string>> headers; ///< names lowercased
+    std::vector<std::pair<std::string, std::string>> query;   ///< percent-decoded
+    std::string address;                                      ///< remote IP address
+    bool secure = false;                                      ///< arrived over TLS
+
+    /// The first value of header `name` (lowercase), or empty.
+    std::string_view header(std::string_view name) const noexcept {
+        for (auto const& [k, v] : headers)
+            if (k == name)
+                return v;
+        return {};
+    }
+    /// The first value of query parameter `name`, or empty.
+    std::string_view query_param(std::string_view name) const noexcept {
+        for (auto const& [k, v] : query)
+            if (k == name)
+                return v;
+        return {};
+    }
+};
+
+/// Engine.IO's close reasons, as Socket.IO reports them in `disconnect`.
+namespace reason {
+inline constexpr std::string_view transport_close = "transport close";
+inline constexpr std::string_view transport_error = "transport error";
+inline constexpr std::string_view ping_timeout = "ping timeout";
+inline constexpr std::string_view parse_error = "parse error";
+inline constexpr std::string_view forced_close = "forced close";
+inline constexpr std::string_view server_shutting_down = "server shutting down";
+} // namespace reason
+
+} // namespace roomcast::transport
+
+#endif
