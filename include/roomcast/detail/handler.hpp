@@ -79,7 +79,7 @@ void invoke_typed(F& f, socket& s, event_call const& call, boost::mp11::mp_list<
     conversion_error err;
     std::size_t failed = 0;
     bool ok = true;
-    auto const arg = [&](std::size_t i) -> boost::json::value const* {
+    [[maybe_unused]] auto const arg = [&](std::size_t i) -> boost::json::value const* {
         return i + 1 < call.args.size() ? &call.args[i + 1] : nullptr;
     };
     ((ok = ok && (from_json(arg(I), std::get<I>(values), err) || ((failed = I), false))), ...);
@@ -117,6 +117,16 @@ void invoke_typed(F& f, socket& s, event_call const& call, boost::mp11::mp_list<
     }
 }
 
+/// The parameters that carry event arguments: all but a trailing ack.
+template <bool HasAck, class L>
+struct value_params {
+    using type = L;
+};
+template <class L>
+struct value_params<true, L> {
+    using type = boost::mp11::mp_pop_back<L>;
+};
+
 /// Wraps `f(socket&, T...)`, `f(socket&, T..., ack)` or a function returning the ack value.
 template <class F>
 event_handler make_event_handler(F f) {
@@ -132,7 +142,7 @@ event_handler make_event_handler(F f) {
         else
             return std::is_same_v<value_of<boost::mp11::mp_back<rest>>, ack>;
     }();
-    using values = std::conditional_t<has_ack, boost::mp11::mp_pop_back<rest>, rest>;
+    using values = typename value_params<has_ack, rest>::type;
     using R = typename traits::result;
     static_assert(!(has_ack && !std::is_void_v<R>),
                   "a handler answers its ack either by an ack parameter or by returning, not both");

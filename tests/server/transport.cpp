@@ -1,0 +1,214 @@
+// Engine.IO over WebSocket, seen from the wire: handshake, refusals, heartbeat, limits.
+#include "catch.hpp"
+#include "raw_client.hpp"
+#include "test_server.hpp"
+
+#include <boost/json/parse.hpp>
+
+using namespace roomcast::test;
+using namespace std::chrono_literals;
+
+namespace {
+void no_handlers(roomcast::server<>&) {}
+
+/// Completes the Socket.IO handshake on `nsp`; returns the CONNECT answer.
+std::string join_namespace(raw_client& c, std::string const& nsp = "/") {
+    c.write(nsp == "/" ? "40" : "40" + nsp + ",");
+    return c.read_packet().value_or("");
+}
+} // namespace
+
+TEST_CASE("the open packet has exactly Engine.IO's keys and an unguessable sid") {
+    test_server srv({.transport = {.ping_interval = 1234ms, .ping_timeout = 567ms,
+                                   .max_payload = 4321}},
+                    no_handlers);
+    raw_client a, b;
+    REQUIRE(!a.connect(srv.port()));
+    REQUIRE(!b.connect(srv.port()));
+    auto const open_a = a.read().value_or("");
+    auto const open_b = b.read().value_or("");
+    REQUIRE(open_a.substr(0, 1) == "0");
+    auto const v = boost::json::parse(open_a.substr(1)).as_object();
+    auto const sid = std::string(v.at("sid").as_string());
+    CHECK(open_a == "0{\"sid\":\"" + sid +
+                        "\",\"upgrades\":[],\"pingInterval\":1234,\"pingTimeout\":567,"
+                        "\"maxPayload\":4321}");
+    CHECK(sid.size() == 20);
+    CHECK(sid.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") ==
+          std::string::npos);
+    CHECK(open_b.find(sid) == std::string::npos);
+}
+
+TEST_CASE("requests Engine.IO cannot serve are refused with its error answers") {
+    test_server srv({}, no_handlers);
+    struct refusal {
+        std::string target;
+        unsigned status;
+        std::string body;
+    };
+    refusal const cases[] = {
+        {"/socket.io/?EIO=3&transport=websocket", 400,
+         R"({"code":5,"message":"Unsupported protocol version"})"},
+        {"/socket.io/?transport=websocket", 400,
+         R"({"code":5,"message":"Unsupported protocol version"})"},
+        {"/socket.io/?EIO=4&transport=carrier-pigeon", 400,
+         R"({"code":0,"message":"Transport unknown"})"},
+        {"/socket.io/?EIO=4", 400, R"({"code":0,"message":"Transport unknown"})"},
+        {"/socket.io/?EIO=4&transport=websocket&sid=abc", 400,
+         R"({"code":1,"message":"Session ID unknown"})"},
+        // a WebSocket transport request that is not an upgrade
+        {"/socket.io/?EIO=4&transport=websocket", 400, R"({"code":3,"message":"Bad request"})"},
+        {"/elsewhere", 404, "Not Found"},
+    };
+    for (auto const& c : cases) {
+        INFO(c.target);
+        auto res = http_get(srv.port(), c.target);
+        REQUIRE(res);
+        CHECK(res->result_int() == c.status);
+        CHECK(res->body() == c.body);
+    }
+    raw_client bad;
+    CHECK(bad.connect(srv.port(), "/socket.io/?EIO=3&transport=websocket"));
+}
+
+TEST_CASE("the server pings; a client that answers stays, one that does not is closed") {
+    roomcast::test::record reasons;
+    test_server srv({.transport = {.ping_interval = 50ms, .ping_timeout = 100ms}},
+                    [&](roomcast::server<>& io) {
+                        io.on_disconnect([&](roomcast::socket&, std::string_view why) {
+                            reasons.add(std::string(why));
+                        });
+                    });
+    raw_client silent;
+    REQUIRE(!silent.connect(srv.port()));
+    silent.read();
+    join_namespace(silent);
+
+    // The silent client reads the pings but never answers: closed within interval + timeout.
+    int pings = 0;
+    while (silent.read(2s))
+        ++pings;
+    CHECK(pings >= 1);
+    REQUIRE(eventually([&] { return reasons.size() == 1; }));
+    CHECK(reasons.items()[0] == "ping timeout");
+
+    // A client that answers outlives many intervals.
+    raw_client good;
+    REQUIRE(!good.connect(srv.port()));
+    good.read();
+    join_namespace(good);
+    for (int i = 0; i < 8; ++i) {
+        auto m = good.read(1s);
+        REQUIRE(m);
+        CHECK(*m == "2");
+        REQUIRE(good.write("3"));
+    }
+    CHECK(reasons.size() == 1);
+}
+
+TEST_CASE("a frame over maxPayload closes the connection with 1009") {
+    test_server srv({.transport = {.max_payload = 1000}}, no_handlers);
+    raw_client c;
+    REQUIRE(!c.connect(srv.port()));
+    c.read();
+    join_namespace(c);
+    c.write("42[\"x\",\"" + std::string(2000, 'a') + "\"]");
+    CHECK_FALSE(c.read(2s));
+    CHECK(c.close_reason().code == boost::beast::websocket::close_code::too_big);
+}
+
+TEST_CASE("a packet that does not parse closes only its own connection, reason parse error") {
+    roomcast::test::record reasons;
+    test_server srv({}, [&](roomcast::server<>& io) {
+        io.on_disconnect(
+            [&](roomcast::socket&, std::string_view why) { reasons.add(std::string(why)); });
+        io.on("ping", [](roomcast::socket&, std::string s) { return s + "!"; });
+    });
+    raw_client bad, good;
+    REQUIRE(!bad.connect(srv.port()));
+    REQUIRE(!good.connect(srv.port()));
+    bad.read();
+    good.read();
+    join_namespace(bad);
+    join_namespace(good);
+    REQUIRE(bad.write("42[\"unterminated\""));
+    CHECK_FALSE(bad.read_packet(2s));
+    REQUIRE(eventually([&] { return reasons.size() == 1; }));
+    CHECK(reasons.items()[0] == "parse error");
+    REQUIRE(good.write("421[\"ping\",\"a\"]"));
+    CHECK(good.read_packet() == "431[\"a!\"]");
+}
+
+TEST_CASE("malformed Engine.IO and Socket.IO packets each close the connection") {
+    test_server srv({}, no_handlers);
+    for (std::string bad : {"9", "4", "42{}", "42[]", "42[\"connect\"]", "4x", "45-[\"a\"]",
+                            "451-[\"a\",{\"_placeholder\":true,\"num\":0}]4"}) {
+        INFO(bad);
+        raw_client c;
+        REQUIRE(!c.connect(srv.port()));
+        c.read();
+        REQUIRE(join_namespace(c).substr(0, 2) == "40");
+        c.write(bad);
+        CHECK_FALSE(c.read_packet(2s));
+    }
+    // A binary frame nobody announced is a parse error too.
+    raw_client c;
+    REQUIRE(!c.connect(srv.port()));
+    c.read();
+    join_namespace(c);
+    c.write("\x01\x02", true);
+    CHECK_FALSE(c.read_packet(2s));
+}
+
+TEST_CASE("a connection that joins no namespace is closed after connect_timeout") {
+    test_server srv({.connect_timeout = 100ms}, no_handlers);
+    raw_client idle, joined;
+    REQUIRE(!idle.connect(srv.port()));
+    REQUIRE(!joined.connect(srv.port()));
+    idle.read();
+    joined.read();
+    join_namespace(joined);
+    auto const start = std::chrono::steady_clock::now();
+    CHECK_FALSE(idle.read(3s));
+    CHECK(std::chrono::steady_clock::now() - start < 2s);
+    CHECK(idle.error() != boost::asio::error::timed_out);
+    // The joined one is still served.
+    joined.write("42[\"nothing\"]");
+    joined.write("41");
+    joined.write("40");
+    CHECK(joined.read_packet().value_or("").substr(0, 2) == "40");
+}
+
+TEST_CASE("a namespace that does not exist gets CONNECT_ERROR, with or without a comma") {
+    test_server srv({}, [](roomcast::server<>& io) { io.of("/real"); });
+    raw_client c;
+    REQUIRE(!c.connect(srv.port()));
+    c.read();
+    c.write("40/nope,");
+    CHECK(c.read_packet() == "44/nope,{\"message\":\"Invalid namespace\"}");
+    c.write("40/random");
+    CHECK(c.read_packet() == "44/random,{\"message\":\"Invalid namespace\"}");
+    c.write("40/real,");
+    CHECK(c.read_packet().value_or("").substr(0, 14) == "40/real,{\"sid\"");
+}
+
+TEST_CASE("a client that stops reading is disconnected once its queue passes the limit") {
+    roomcast::test::record reasons;
+    test_server srv({.transport = {.max_queue_bytes = 256 * 1024}}, [&](roomcast::server<>& io) {
+        io.on("flood", [&](roomcast::socket& s) {
+            std::string const chunk(32 * 1024, 'x');
+            // Far more than the kernel's socket buffers and the queue limit together.
+            for (int i = 0; i < 4000; ++i)
+                s.emit("chunk", chunk);
+        });
+        io.on_disconnect(
+            [&](roomcast::socket&, std::string_view why) { reasons.add(std::string(why)); });
+    });
+    raw_client c;
+    REQUIRE(!c.connect(srv.port()));
+    c.read();
+    join_namespace(c);
+    c.write("42[\"flood\"]");
+    REQUIRE(eventually([&] { return reasons.size() == 1; }, 10s));
+    CHECK(reasons.items()[0] == "transport error");
+}

@@ -1,0 +1,3 @@
+// Asio and Beast compiled once for the test binaries that link roomcast_test_support.
+#include <boost/asio/impl/src.hpp>
+#include <boost/beast/src.hpp>
