@@ -31,37 +31,43 @@
 namespace roomcast {
 
 namespace detail {
-template <class T>
+template<class T>
 struct is_optional : std::false_type {};
-template <class T>
+template<class T>
 struct is_optional<std::optional<T>> : std::true_type {};
 
-template <class T>
+template<class T>
 struct is_vector : std::false_type {};
-template <class T, class A>
+template<class T, class A>
 struct is_vector<std::vector<T, A>> : std::true_type {};
 
-template <class T>
+template<class T>
 struct is_string_map : std::false_type {};
-template <class V, class C, class A>
+template<class V, class C, class A>
 struct is_string_map<std::map<std::string, V, C, A>> : std::true_type {};
-template <class V, class H, class E, class A>
+template<class V, class H, class E, class A>
 struct is_string_map<std::unordered_map<std::string, V, H, E, A>> : std::true_type {};
 
-template <class T>
+template<class T>
 inline constexpr bool is_described_struct =
-    boost::describe::has_describe_members<T>::value && std::is_class_v<T> && !std::is_union_v<T>;
+    boost::describe::has_describe_members<T>::value&& std::is_class_v<T> && !std::is_union_v<T>;
 
 inline char const* kind_name(boost::json::value const& v) noexcept {
     switch (v.kind()) {
-    case boost::json::kind::null: return "null";
-    case boost::json::kind::bool_: return "boolean";
+    case boost::json::kind::null:
+        return "null";
+    case boost::json::kind::bool_:
+        return "boolean";
     case boost::json::kind::int64:
     case boost::json::kind::uint64:
-    case boost::json::kind::double_: return "number";
-    case boost::json::kind::string: return "string";
-    case boost::json::kind::array: return "array";
-    case boost::json::kind::object: return "object";
+    case boost::json::kind::double_:
+        return "number";
+    case boost::json::kind::string:
+        return "string";
+    case boost::json::kind::array:
+        return "array";
+    case boost::json::kind::object:
+        return "object";
     }
     return "value";
 }
@@ -83,7 +89,7 @@ struct conversion_error {
 };
 
 namespace detail {
-template <class T>
+template<class T>
 struct type_name_of {
     static std::string get() {
         if constexpr (std::is_same_v<T, bool>)
@@ -101,7 +107,7 @@ struct type_name_of {
     }
 };
 
-template <class T>
+template<class T>
 bool convert_into(boost::json::value const* v, T& out, std::string& path, conversion_error& err);
 
 inline bool fail(conversion_error& err, std::string const& path, std::string expected,
@@ -112,7 +118,7 @@ inline bool fail(conversion_error& err, std::string const& path, std::string exp
     return false;
 }
 
-template <class T>
+template<class T>
 bool convert_integer(boost::json::value const& v, T& out) {
     using lim = std::numeric_limits<T>;
     if (v.is_int64()) {
@@ -147,7 +153,7 @@ bool convert_integer(boost::json::value const& v, T& out) {
     return false;
 }
 
-template <class T>
+template<class T>
 bool convert_into(boost::json::value const* v, T& out, std::string& path, conversion_error& err) {
     if constexpr (is_optional<T>::value) {
         if (!v || v->is_null()) {
@@ -257,7 +263,7 @@ bool convert_into(boost::json::value const* v, T& out, std::string& path, conver
 /// Converts client JSON to `T`. `v` null means the value is absent (an argument the client
 /// did not send, or a missing field): only a `std::optional` accepts that.
 /// Never throws for bad input; the error names the failing field.
-template <class T>
+template<class T>
 bool from_json(boost::json::value const* v, T& out, conversion_error& err) {
     std::string path;
     return detail::convert_into(v, out, path, err);
@@ -265,7 +271,7 @@ bool from_json(boost::json::value const* v, T& out, conversion_error& err) {
 
 /// Converts `x` to JSON for the wire (see the header comment for the one difference from
 /// boost::json::value_from).
-template <class T>
+template<class T>
 boost::json::value to_json(T const& x) {
     if constexpr (detail::is_optional<T>::value) {
         return x ? to_json(*x) : boost::json::value(nullptr);
@@ -275,6 +281,12 @@ boost::json::value to_json(T const& x) {
         for (auto const& e : x)
             a.push_back(to_json(e));
         return a;
+    } else if constexpr (detail::is_string_map<T>::value) {
+        boost::json::object o;
+        o.reserve(x.size());
+        for (auto const& [k, e] : x)
+            o.emplace(k, to_json(e));
+        return o;
     } else if constexpr (detail::is_described_struct<T>) {
         boost::json::object o;
         using members = boost::describe::describe_members<T, boost::describe::mod_public |

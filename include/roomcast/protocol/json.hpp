@@ -8,8 +8,9 @@
 
 #include <roomcast/protocol/error.hpp>
 
-#include <boost/json/parse.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/value.hpp>
+#include <boost/json/value_stack.hpp>
 
 #include <charconv>
 #include <cmath>
@@ -88,13 +89,27 @@ inline void append_string(std::string& out, std::string_view s) {
         run = i + 1;
         out += '\\';
         switch (c) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '\b': out += 'b'; break;
-        case '\t': out += 't'; break;
-        case '\n': out += 'n'; break;
-        case '\f': out += 'f'; break;
-        case '\r': out += 'r'; break;
+        case '"':
+            out += '"';
+            break;
+        case '\\':
+            out += '\\';
+            break;
+        case '\b':
+            out += 'b';
+            break;
+        case '\t':
+            out += 't';
+            break;
+        case '\n':
+            out += 'n';
+            break;
+        case '\f':
+            out += 'f';
+            break;
+        case '\r':
+            out += 'r';
+            break;
         default:
             out += "u00";
             out += hex[c >> 4];
@@ -108,8 +123,12 @@ inline void append_string(std::string& out, std::string_view s) {
 /// Appends the JSON.stringify text of `v`: compact, object keys in insertion order.
 inline void serialize_to(std::string& out, boost::json::value const& v) {
     switch (v.kind()) {
-    case boost::json::kind::null: out += "null"; return;
-    case boost::json::kind::bool_: out += v.get_bool() ? "true" : "false"; return;
+    case boost::json::kind::null:
+        out += "null";
+        return;
+    case boost::json::kind::bool_:
+        out += v.get_bool() ? "true" : "false";
+        return;
     case boost::json::kind::int64:
     case boost::json::kind::uint64: {
         char buf[24];
@@ -118,8 +137,12 @@ inline void serialize_to(std::string& out, boost::json::value const& v) {
         out.append(buf, r.ptr);
         return;
     }
-    case boost::json::kind::double_: append_number(out, v.get_double()); return;
-    case boost::json::kind::string: append_string(out, v.get_string()); return;
+    case boost::json::kind::double_:
+        append_number(out, v.get_double());
+        return;
+    case boost::json::kind::string:
+        append_string(out, v.get_string());
+        return;
     case boost::json::kind::array: {
         out += '[';
         bool first = true;
@@ -149,7 +172,9 @@ inline void serialize_to(std::string& out, boost::json::value const& v) {
     }
 }
 
-/// The JSON.stringify text of `v`.
+/// The JSON.stringify text of `v`. One deliberate difference: integers beyond 2^53 are
+/// written exactly (a C++ server's 64-bit ids reach Python and C++ clients intact), where
+/// JavaScript can only hold, and would write, the nearest double.
 inline std::string serialize(boost::json::value const& v) {
     std::string out;
     serialize_to(out, v);
@@ -160,15 +185,100 @@ inline std::string serialize(boost::json::value const& v) {
 /// need; the bound exists because decoding and serializing recurse.
 inline constexpr std::size_t max_json_depth = 64;
 
-/// Parses client JSON (RFC 8259, valid UTF-8 only) with a bounded nesting depth.
+namespace detail {
+/// Builds a value like boost::json::parser, but reads each non-integer number from its text
+/// with std::from_chars: Boost 1.81's own conversion is not correctly rounded (it reads
+/// 92.50388589283949 as 92.50388589283948), and JSON.parse is.
+struct json_handler {
+    static constexpr std::size_t max_object_size = boost::json::object::max_size();
+    static constexpr std::size_t max_array_size = boost::json::array::max_size();
+    static constexpr std::size_t max_key_size = boost::json::string::max_size();
+    static constexpr std::size_t max_string_size = boost::json::string::max_size();
+
+    using ec_t = boost::system::error_code;
+    using sv = boost::json::string_view;
+
+    boost::json::value_stack st;
+    std::string number; // the parts of a number split across input chunks
+
+    bool on_document_begin(ec_t&) { return true; }
+    bool on_document_end(ec_t&) { return true; }
+    bool on_object_begin(ec_t&) { return true; }
+    bool on_object_end(std::size_t n, ec_t&) {
+        st.push_object(n);
+        return true;
+    }
+    bool on_array_begin(ec_t&) { return true; }
+    bool on_array_end(std::size_t n, ec_t&) {
+        st.push_array(n);
+        return true;
+    }
+    bool on_key_part(sv s, std::size_t, ec_t&) {
+        st.push_chars(s);
+        return true;
+    }
+    bool on_key(sv s, std::size_t, ec_t&) {
+        st.push_key(s);
+        return true;
+    }
+    bool on_string_part(sv s, std::size_t, ec_t&) {
+        st.push_chars(s);
+        return true;
+    }
+    bool on_string(sv s, std::size_t, ec_t&) {
+        st.push_string(s);
+        return true;
+    }
+    bool on_number_part(sv s, ec_t&) {
+        number.append(s.data(), s.size());
+        return true;
+    }
+    bool on_int64(std::int64_t i, sv, ec_t&) {
+        number.clear();
+        st.push_int64(i);
+        return true;
+    }
+    bool on_uint64(std::uint64_t u, sv, ec_t&) {
+        number.clear();
+        st.push_uint64(u);
+        return true;
+    }
+    bool on_double(double d, sv s, ec_t&) {
+        number.append(s.data(), s.size());
+        double exact = 0;
+        auto const r = std::from_chars(number.data(), number.data() + number.size(), exact);
+        // Out of range (1e400): from_chars reports it; keep Boost's answer (infinity).
+        if (r.ec == std::errc() && r.ptr == number.data() + number.size())
+            d = exact;
+        number.clear();
+        st.push_double(d);
+        return true;
+    }
+    bool on_bool(bool b, ec_t&) {
+        st.push_bool(b);
+        return true;
+    }
+    bool on_null(ec_t&) {
+        st.push_null();
+        return true;
+    }
+    bool on_comment_part(sv, ec_t&) { return true; }
+    bool on_comment(sv, ec_t&) { return true; }
+};
+} // namespace detail
+
+/// Parses client JSON (RFC 8259, valid UTF-8 only) with a bounded nesting depth, reading
+/// numbers as JSON.parse does (the nearest double).
 inline result<boost::json::value> parse_json(std::string_view text) {
     boost::json::parse_options opt;
     opt.max_depth = max_json_depth;
+    boost::json::basic_parser<detail::json_handler> p(opt);
+    p.handler().st.reset();
     boost::system::error_code ec;
-    auto v = boost::json::parse(text, ec, {}, opt);
-    if (ec)
+    auto const n = p.write_some(false, text.data(), text.size(), ec);
+    if (ec || n != text.size())
         return error::invalid_json;
-    return v;
+    return p.handler().st.release();
 }
 
 } // namespace roomcast::protocol

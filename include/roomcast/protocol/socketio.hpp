@@ -38,8 +38,8 @@ struct packet {
     std::string nsp = "/";
     std::optional<std::uint64_t> id;
     boost::json::value data;
-    std::size_t attachment_count = 0;      ///< announced by a BINARY_* header
-    std::vector<std::string> attachments;  ///< the binary frames, once received
+    std::size_t attachment_count = 0;     ///< announced by a BINARY_* header
+    std::vector<std::string> attachments; ///< the binary frames, once received
 
     bool is_binary() const noexcept {
         return type == packet_type::binary_event || type == packet_type::binary_ack;
@@ -48,8 +48,8 @@ struct packet {
 
 /// Bounds the decoder applies to client input.
 struct decode_limits {
-    std::size_t max_attachments = 10;  ///< attachments one BINARY_* packet may announce
-    std::size_t max_namespace = 256;   ///< bytes of a namespace name
+    std::size_t max_attachments = 10; ///< attachments one BINARY_* packet may announce
+    std::size_t max_namespace = 256;  ///< bytes of a namespace name
 };
 
 /// The largest ack id: JavaScript clients count ids in doubles.
@@ -64,9 +64,12 @@ inline bool is_reserved_event(std::string_view name) noexcept {
 
 inline bool is_payload_valid(packet_type t, boost::json::value const& v) {
     switch (t) {
-    case packet_type::connect: return v.is_object();
-    case packet_type::disconnect: return false; // carries no payload at all
-    case packet_type::connect_error: return v.is_string() || v.is_object();
+    case packet_type::connect:
+        return v.is_object();
+    case packet_type::disconnect:
+        return false; // carries no payload at all
+    case packet_type::connect_error:
+        return v.is_string() || v.is_object();
     case packet_type::event:
     case packet_type::binary_event: {
         auto const* a = v.if_array();
@@ -76,12 +79,55 @@ inline bool is_payload_valid(packet_type t, boost::json::value const& v) {
         return name.is_number() || (name.is_string() && !is_reserved_event(name.get_string()));
     }
     case packet_type::ack:
-    case packet_type::binary_ack: return v.is_array();
+    case packet_type::binary_ack:
+        return v.is_array();
     }
     return false;
 }
 
-inline bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+inline bool is_digit(char c) noexcept {
+    return c >= '0' && c <= '9';
+}
+} // namespace detail
+
+/// The attachment index if `v` is a placeholder object standing for attachment `num`.
+inline std::optional<std::size_t> placeholder_index(boost::json::value const& v) {
+    auto const* o = v.if_object();
+    if (!o || o->size() != 2)
+        return std::nullopt;
+    auto const* flag = o->if_contains("_placeholder");
+    auto const* num = o->if_contains("num");
+    if (!flag || !flag->is_bool() || !flag->get_bool() || !num)
+        return std::nullopt;
+    if (num->is_int64() && num->get_int64() >= 0)
+        return static_cast<std::size_t>(num->get_int64());
+    if (num->is_uint64())
+        return static_cast<std::size_t>(num->get_uint64());
+    return std::nullopt;
+}
+
+/// The placeholder object for attachment `num`.
+inline boost::json::value make_placeholder(std::size_t num) {
+    return boost::json::object{{"_placeholder", true}, {"num", num}};
+}
+
+namespace detail {
+/// Every placeholder names an attachment the packet announced (the reference parser's
+/// reconstruction fails otherwise). Depth is bounded by the JSON parser.
+inline bool placeholders_valid(boost::json::value const& v, std::size_t count) {
+    if (auto const idx = placeholder_index(v))
+        return *idx < count;
+    if (auto const* a = v.if_array()) {
+        for (auto const& e : *a)
+            if (!placeholders_valid(e, count))
+                return false;
+    } else if (auto const* o = v.if_object()) {
+        for (auto const& kv : *o)
+            if (!placeholders_valid(kv.value(), count))
+                return false;
+    }
+    return true;
+}
 } // namespace detail
 
 /// Decodes the text part of a packet: `<type>[<n>-][<nsp>,][<id>][<json>]`.
@@ -96,16 +142,19 @@ inline result<packet> decode(std::string_view s, decode_limits const& limits = {
     p.type = static_cast<packet_type>(s[0] - '0');
     std::size_t i = 1;
     if (p.is_binary()) {
+        // `<count>-`: the reference parser rejects a missing dash and a count below one.
         auto const dash = s.find('-', i);
-        if (dash == std::string_view::npos || dash == i || dash - i > 3)
+        if (dash == std::string_view::npos || dash == i)
             return error::invalid_attachments;
         std::size_t n = 0;
         for (; i < dash; ++i) {
             if (!detail::is_digit(s[i]))
                 return error::invalid_attachments;
             n = n * 10 + static_cast<std::size_t>(s[i] - '0');
+            if (n > limits.max_attachments)
+                return error::invalid_attachments;
         }
-        if (n > limits.max_attachments)
+        if (n == 0)
             return error::invalid_attachments;
         p.attachment_count = n;
         i = dash + 1;
@@ -137,6 +186,8 @@ inline result<packet> decode(std::string_view s, decode_limits const& limits = {
             return error::invalid_payload;
         p.data = std::move(*v);
     }
+    if (p.is_binary() && !detail::placeholders_valid(p.data, p.attachment_count))
+        return error::invalid_attachments;
     return p;
 }
 
@@ -163,27 +214,6 @@ inline std::string encode(packet const& p) {
     std::string out;
     encode_to(out, p);
     return out;
-}
-
-/// True if `v` is a placeholder object standing for attachment `num`.
-inline std::optional<std::size_t> placeholder_index(boost::json::value const& v) {
-    auto const* o = v.if_object();
-    if (!o || o->size() != 2)
-        return std::nullopt;
-    auto const* flag = o->if_contains("_placeholder");
-    auto const* num = o->if_contains("num");
-    if (!flag || !flag->is_bool() || !flag->get_bool() || !num)
-        return std::nullopt;
-    if (num->is_int64() && num->get_int64() >= 0)
-        return static_cast<std::size_t>(num->get_int64());
-    if (num->is_uint64())
-        return static_cast<std::size_t>(num->get_uint64());
-    return std::nullopt;
-}
-
-/// The placeholder object for attachment `num`.
-inline boost::json::value make_placeholder(std::size_t num) {
-    return boost::json::object{{"_placeholder", true}, {"num", num}};
 }
 
 /// Collects the binary frames that follow a BINARY_* packet (§"Packet format", binary).
