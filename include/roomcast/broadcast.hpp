@@ -25,7 +25,8 @@ namespace roomcast {
 /// it posts to each of them; on a shard, local recipients are served in place.
 class broadcast_operator {
 public:
-    explicit broadcast_operator(name_space& nsp) noexcept : nsp_(&nsp) {}
+    explicit broadcast_operator(name_space& nsp) noexcept
+        : nsp_(&nsp) {}
 
     broadcast_operator to(std::string_view room) const {
         auto c = *this;
@@ -58,7 +59,7 @@ public:
     }
 
     /// Emits `event` with `args` (each converted with `roomcast::to_json`).
-    template <class... Args>
+    template<class... Args>
     void emit(std::string_view event, Args const&... args) const {
         boost::json::array a;
         a.reserve(1 + sizeof...(Args));

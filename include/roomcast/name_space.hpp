@@ -3,7 +3,6 @@
 #define ROOMCAST_NAME_SPACE_HPP
 
 #include <roomcast/adapter/member.hpp>
-#include <roomcast/broadcast.hpp>
 #include <roomcast/detail/fwd.hpp>
 #include <roomcast/detail/handler.hpp>
 #include <roomcast/transport/connection.hpp>
@@ -38,7 +37,7 @@ public:
     /// `roomcast::ack` parameter, or a non-void return value, answers the client's
     /// acknowledgement. Arguments that do not convert reach the error hook (and the ack, if
     /// one was asked) instead of the handler. Registering an event again replaces its handler.
-    template <class F>
+    template<class F>
     name_space& on(std::string_view event, F&& f) {
         handlers_.insert_or_assign(std::string(event),
                                    detail::make_event_handler(std::forward<F>(f)));
@@ -68,19 +67,13 @@ public:
     }
 
     /// Broadcast operators over this namespace (see `broadcast_operator`).
-    broadcast_operator to(std::string_view room) { return broadcast_operator(*this).to(room); }
-    broadcast_operator in(std::string_view room) { return to(room); }
-    broadcast_operator except(std::string_view room) {
-        return broadcast_operator(*this).except(room);
-    }
+    broadcast_operator to(std::string_view room);
+    broadcast_operator in(std::string_view room);
+    broadcast_operator except(std::string_view room);
     /// Emits to every socket of the namespace.
-    template <class... Args>
-    void emit(std::string_view event, Args const&... args) {
-        broadcast_operator(*this).emit(event, args...);
-    }
-    void emit(std::string_view event, std::initializer_list<boost::json::value_ref> arg) {
-        broadcast_operator(*this).emit(event, arg);
-    }
+    template<class... Args>
+    void emit(std::string_view event, Args const&... args);
+    void emit(std::string_view event, std::initializer_list<boost::json::value_ref> arg);
 
     // Internal interface, used by the server, sockets and broadcast operators.
 
@@ -98,7 +91,7 @@ public:
     detail::server_core& server() noexcept { return *server_; }
 
 private:
-    template <class F, class... A>
+    template<class F, class... A>
     void call_hook(F const& f, socket& s, char const* what, A&&... a);
 
     std::string name_;

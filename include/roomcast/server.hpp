@@ -34,12 +34,14 @@ namespace roomcast {
 /// Threads: `run(n)` runs n shards, one thread each; a connection lives on one shard for its
 /// whole life. Register namespaces and handlers before running. `close()` and broadcasts may
 /// be called from any thread.
-template <class Transport = transport::websocket, adapter::room_adapter Adapter = adapter::memory>
+template<class Transport = transport::websocket, adapter::room_adapter Adapter = adapter::memory>
 class server : public detail::server_core {
 public:
     /// A server that owns its io_contexts; `run()` drives them. Binds at once: a port in use
     /// throws here. Throws std::invalid_argument for an unusable address.
-    explicit server(options opt = {}) : server_core(std::move(opt)), owns_contexts_(true) {
+    explicit server(options opt = {})
+        : server_core(std::move(opt))
+        , owns_contexts_(true) {
         init(add_shard(std::make_unique<detail::shard>(0)));
     }
 
@@ -62,7 +64,7 @@ public:
     }
 
     /// Shorthands for the main namespace "/".
-    template <class F>
+    template<class F>
     server& on(std::string_view event, F&& f) {
         of("/").on(event, std::forward<F>(f));
         return *this;
@@ -86,7 +88,7 @@ public:
     broadcast_operator to(std::string_view room) { return of("/").to(room); }
     broadcast_operator in(std::string_view room) { return of("/").in(room); }
     broadcast_operator except(std::string_view room) { return of("/").except(room); }
-    template <class... Args>
+    template<class... Args>
     void emit(std::string_view event, Args const&... args) {
         of("/").emit(event, args...);
     }

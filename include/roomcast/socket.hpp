@@ -63,7 +63,7 @@ public:
 
     /// Sends an event to this client. Arguments convert with `roomcast::to_json`.
     /// A disconnected socket ignores it.
-    template <class... Args>
+    template<class... Args>
     void emit(std::string_view event, Args const&... args);
     void emit(std::string_view event, std::initializer_list<boost::json::value_ref> arg);
 
@@ -127,7 +127,7 @@ public:
     /// Whether the client asked for an acknowledgement.
     bool requested() const noexcept { return id_.has_value(); }
 
-    template <class... Args>
+    template<class... Args>
     void operator()(Args const&... args) {
         boost::json::array a;
         (a.push_back(to_json(args)), ...);

@@ -35,7 +35,7 @@ std::string connect(raw_client& c, std::uint16_t port, std::string const& nsp = 
 }
 
 /// Reads packets until `pred` matches one; fails after the timeout.
-template <class Pred>
+template<class Pred>
 std::optional<std::string> read_until(raw_client& c, Pred pred) {
     for (;;) {
         auto m = c.read_packet(3s);
@@ -236,8 +236,9 @@ TEST_CASE("disconnect: disconnecting sees the rooms, then the socket leaves them
     CHECK(s[4].find("transport") != std::string::npos);
     // The connection stays open after leaving its last namespace: it can join again.
     leave1.write("40");
-    CHECK(read_until(leave1, [](auto& m) { return m.substr(0, 2) != "42"; }).value_or("").substr(
-              0, 2) == "40");
+    CHECK(read_until(leave1, [](auto& m) { return m.substr(0, 2) != "42"; })
+              .value_or("")
+              .substr(0, 2) == "40");
 }
 
 TEST_CASE("namespaces have their own handlers and rooms and share one connection") {
@@ -295,7 +296,8 @@ TEST_CASE("a server on the host's io_context; emits from a non-shard thread") {
 }
 
 TEST_CASE("close(): clients get a proper close and run() returns") {
-    auto srv = std::make_unique<test_server>(roomcast::options{}, [](roomcast::server<>&) {}, 2);
+    auto srv = std::make_unique<test_server>(
+        roomcast::options{}, [](roomcast::server<>&) {}, 2);
     raw_client a, b;
     connect(a, srv->port());
     connect(b, srv->port());
@@ -303,8 +305,7 @@ TEST_CASE("close(): clients get a proper close and run() returns") {
     std::thread closer([&] { srv.reset(); }); // close() + join
     // The clients read, so they answer the close handshake.
     CHECK_FALSE(a.read_packet(4s));
-    CHECK(a.error() == boost::beast::websocket::error::closed);
-    CHECK(a.close_reason().code == boost::beast::websocket::close_code::normal);
+    CHECK(a.close_code() == 1000);
     CHECK_FALSE(b.read_packet(4s));
     closer.join();
     CHECK(std::chrono::steady_clock::now() - start < 4s);

@@ -19,9 +19,9 @@ std::string join_namespace(raw_client& c, std::string const& nsp = "/") {
 } // namespace
 
 TEST_CASE("the open packet has exactly Engine.IO's keys and an unguessable sid") {
-    test_server srv({.transport = {.ping_interval = 1234ms, .ping_timeout = 567ms,
-                                   .max_payload = 4321}},
-                    no_handlers);
+    test_server srv(
+        {.transport = {.ping_interval = 1234ms, .ping_timeout = 567ms, .max_payload = 4321}},
+        no_handlers);
     raw_client a, b;
     REQUIRE(!a.connect(srv.port()));
     REQUIRE(!b.connect(srv.port()));
@@ -34,8 +34,9 @@ TEST_CASE("the open packet has exactly Engine.IO's keys and an unguessable sid")
                         "\",\"upgrades\":[],\"pingInterval\":1234,\"pingTimeout\":567,"
                         "\"maxPayload\":4321}");
     CHECK(sid.size() == 20);
-    CHECK(sid.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") ==
-          std::string::npos);
+    CHECK(
+        sid.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") ==
+        std::string::npos);
     CHECK(open_b.find(sid) == std::string::npos);
 }
 
@@ -64,8 +65,8 @@ TEST_CASE("requests Engine.IO cannot serve are refused with its error answers") 
         INFO(c.target);
         auto res = http_get(srv.port(), c.target);
         REQUIRE(res);
-        CHECK(res->result_int() == c.status);
-        CHECK(res->body() == c.body);
+        CHECK(res->status == c.status);
+        CHECK(res->body == c.body);
     }
     raw_client bad;
     CHECK(bad.connect(srv.port(), "/socket.io/?EIO=3&transport=websocket"));
@@ -114,7 +115,7 @@ TEST_CASE("a frame over maxPayload closes the connection with 1009") {
     join_namespace(c);
     c.write("42[\"x\",\"" + std::string(2000, 'a') + "\"]");
     CHECK_FALSE(c.read(2s));
-    CHECK(c.close_reason().code == boost::beast::websocket::close_code::too_big);
+    CHECK(c.close_code() == 1009);
 }
 
 TEST_CASE("a packet that does not parse closes only its own connection, reason parse error") {

@@ -47,7 +47,7 @@ private:
 };
 
 /// Waits until `pred()` holds, polling; false after `timeout`.
-template <class Pred>
+template<class Pred>
 bool eventually(Pred pred, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
     auto const deadline = std::chrono::steady_clock::now() + timeout;
     while (!pred()) {

@@ -18,19 +18,18 @@ struct visit_member {
 
 /// A room adapter: the room <-> member maps of one namespace on one shard, and the walk that
 /// finds a broadcast's recipients. `memory` is the model; cluster adapters extend it.
-template <class A>
-concept room_adapter =
-    std::default_initializable<A> &&
+template<class A>
+concept room_adapter = std::default_initializable<A> &&
     requires(A& a, A const& ca, member& m, std::string_view room, broadcast_options const& opt) {
-        a.join(m, room);
-        a.leave(m, room);
-        a.leave_all(m);
-        ca.rooms_of(m);
-        { ca.has_room(room) } -> std::convertible_to<bool>;
-        { ca.room_size(room) } -> std::convertible_to<std::size_t>;
-        ca.for_each(opt, detail::visit_member{});
-        { a.hooks() } -> std::same_as<room_hooks&>;
-    };
+    a.join(m, room);
+    a.leave(m, room);
+    a.leave_all(m);
+    ca.rooms_of(m);
+    { ca.has_room(room) } -> std::convertible_to<bool>;
+    { ca.room_size(room) } -> std::convertible_to<std::size_t>;
+    ca.for_each(opt, detail::visit_member{});
+    { a.hooks() } -> std::same_as<room_hooks&>;
+};
 
 } // namespace roomcast::adapter
 

@@ -16,7 +16,8 @@ namespace roomcast::adapter {
 /// (leave_all) before it is destroyed.
 class member {
 public:
-    explicit member(std::string id) : id_(std::move(id)) {}
+    explicit member(std::string id)
+        : id_(std::move(id)) {}
     member(member const&) = delete;
     member& operator=(member const&) = delete;
 

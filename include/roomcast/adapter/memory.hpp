@@ -99,7 +99,7 @@ public:
     std::size_t member_count() const noexcept { return sids_.size(); }
 
     /// Calls `f(room_name, size)` for every room.
-    template <class F>
+    template<class F>
     void for_each_room(F&& f) const {
         for (auto const& [name, set] : rooms_)
             f(name, set.size());
@@ -108,7 +108,7 @@ public:
     /// Calls `f(member&)` once for every member `opt` selects: the union of `opt.rooms`
     /// (everyone when empty) minus the members of `opt.except`.
     /// `f` must not join or leave rooms of this adapter.
-    template <class F>
+    template<class F>
     void for_each(broadcast_options const& opt, F&& f) const {
         member_set excluded;
         for (auto const& r : opt.except)
@@ -155,8 +155,7 @@ private:
         }
     }
 
-    boost::unordered_flat_map<std::string, member_set, detail::string_hash, std::equal_to<>>
-        rooms_;
+    boost::unordered_flat_map<std::string, member_set, detail::string_hash, std::equal_to<>> rooms_;
     boost::unordered_flat_map<member*, std::vector<std::string>> sids_;
     room_hooks hooks_;
 };

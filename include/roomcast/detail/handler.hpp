@@ -26,9 +26,9 @@ namespace roomcast {
 
 /// A handler that could not run (its arguments did not convert) or that threw.
 struct handler_error {
-    std::string event;                ///< the event name
-    std::string message;              ///< e.g. `event "joinRoom": argument 1: field .roomName: ...`
-    std::exception_ptr exception;     ///< what the handler threw; null for conversion errors
+    std::string event;            ///< the event name
+    std::string message;          ///< e.g. `event "joinRoom": argument 1: field .roomName: ...`
+    std::exception_ptr exception; ///< what the handler threw; null for conversion errors
 };
 
 namespace detail {
@@ -42,22 +42,22 @@ struct event_call {
 
 using event_handler = std::function<void(socket&, event_call const&)>;
 
-template <class F>
+template<class F>
 struct callable_traits : callable_traits<decltype(&F::operator())> {};
-template <class R, class... A>
+template<class R, class... A>
 struct callable_traits<R (*)(A...)> {
     using result = R;
     using params = boost::mp11::mp_list<A...>;
 };
-template <class R, class... A>
+template<class R, class... A>
 struct callable_traits<R (*)(A...) noexcept> : callable_traits<R (*)(A...)> {};
-template <class C, class R, class... A>
+template<class C, class R, class... A>
 struct callable_traits<R (C::*)(A...)> : callable_traits<R (*)(A...)> {};
-template <class C, class R, class... A>
+template<class C, class R, class... A>
 struct callable_traits<R (C::*)(A...) const> : callable_traits<R (*)(A...)> {};
-template <class C, class R, class... A>
+template<class C, class R, class... A>
 struct callable_traits<R (C::*)(A...) noexcept> : callable_traits<R (*)(A...)> {};
-template <class C, class R, class... A>
+template<class C, class R, class... A>
 struct callable_traits<R (C::*)(A...) const noexcept> : callable_traits<R (*)(A...)> {};
 
 /// Reports a handler that could not run or threw: to the namespace's error hook and, if the
@@ -69,10 +69,10 @@ void send_ack(socket& s, event_call const& call, boost::json::array args);
 /// The `ack` object for `call`.
 ack make_ack(socket& s, event_call const& call);
 
-template <class P>
+template<class P>
 using value_of = std::remove_cvref_t<P>;
 
-template <bool HasAck, class R, class F, class... P, std::size_t... I>
+template<bool HasAck, class R, class F, class... P, std::size_t... I>
 void invoke_typed(F& f, socket& s, event_call const& call, boost::mp11::mp_list<P...>,
                   std::index_sequence<I...>) {
     std::tuple<value_of<P>...> values;
@@ -108,9 +108,9 @@ void invoke_typed(F& f, socket& s, event_call const& call, boost::mp11::mp_list<
             }
         }
     } catch (std::exception const& e) {
-        report_handler_error(s, call,
-                             "event \"" + std::string(call.event) + "\": handler threw: " + e.what(),
-                             std::current_exception());
+        report_handler_error(
+            s, call, "event \"" + std::string(call.event) + "\": handler threw: " + e.what(),
+            std::current_exception());
     } catch (...) {
         report_handler_error(s, call, "event \"" + std::string(call.event) + "\": handler threw",
                              std::current_exception());
@@ -118,17 +118,17 @@ void invoke_typed(F& f, socket& s, event_call const& call, boost::mp11::mp_list<
 }
 
 /// The parameters that carry event arguments: all but a trailing ack.
-template <bool HasAck, class L>
+template<bool HasAck, class L>
 struct value_params {
     using type = L;
 };
-template <class L>
+template<class L>
 struct value_params<true, L> {
     using type = boost::mp11::mp_pop_back<L>;
 };
 
 /// Wraps `f(socket&, T...)`, `f(socket&, T..., ack)` or a function returning the ack value.
-template <class F>
+template<class F>
 event_handler make_event_handler(F f) {
     using traits = callable_traits<std::decay_t<F>>;
     using params = typename traits::params;

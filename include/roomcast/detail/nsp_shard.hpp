@@ -19,7 +19,8 @@ namespace roomcast::detail {
 /// that shard's thread.
 class nsp_shard_base {
 public:
-    explicit nsp_shard_base(boost::asio::io_context& ctx) noexcept : ctx_(&ctx) {}
+    explicit nsp_shard_base(boost::asio::io_context& ctx) noexcept
+        : ctx_(&ctx) {}
     virtual ~nsp_shard_base() = default;
 
     boost::asio::io_context& context() const noexcept { return *ctx_; }
@@ -39,10 +40,11 @@ private:
 };
 
 /// The model of nsp_shard_base for an adapter type. `Deliver` queues on one socket.
-template <adapter::room_adapter Adapter, class Deliver>
+template<adapter::room_adapter Adapter, class Deliver>
 class nsp_shard final : public nsp_shard_base {
 public:
-    explicit nsp_shard(boost::asio::io_context& ctx) : nsp_shard_base(ctx) {}
+    explicit nsp_shard(boost::asio::io_context& ctx)
+        : nsp_shard_base(ctx) {}
 
     void join(adapter::member& m, std::string_view room) override { adapter_.join(m, room); }
     void leave(adapter::member& m, std::string_view room) override { adapter_.leave(m, room); }
@@ -51,12 +53,9 @@ public:
         auto const r = adapter_.rooms_of(m);
         return {r.begin(), r.end()};
     }
-    std::size_t room_size(std::string_view room) const override {
-        return adapter_.room_size(room);
-    }
+    std::size_t room_size(std::string_view room) const override { return adapter_.room_size(room); }
     std::size_t member_count() const override { return adapter_.member_count(); }
-    void deliver(transport::message_ptr const& m,
-                 adapter::broadcast_options const& opt) override {
+    void deliver(transport::message_ptr const& m, adapter::broadcast_options const& opt) override {
         adapter_.for_each(opt, [&](adapter::member& s) { Deliver{}(s, m, opt.is_volatile); });
     }
 

@@ -22,7 +22,9 @@ namespace roomcast::detail {
 
 /// One thread's share of the server: an io_context and the connections that live on it.
 struct shard {
-    shard(std::size_t i, boost::asio::io_context& c) : index(i), ctx(&c) {}
+    shard(std::size_t i, boost::asio::io_context& c)
+        : index(i)
+        , ctx(&c) {}
     explicit shard(std::size_t i)
         : index(i)
         , owned(std::make_unique<boost::asio::io_context>(1))
@@ -52,7 +54,8 @@ public:
     void log(log_level level, std::string_view line) const;
 
 protected:
-    explicit server_core(options opt) : opt_(std::move(opt)) {}
+    explicit server_core(options opt)
+        : opt_(std::move(opt)) {}
     ~server_core();
 
     using nsp_shard_factory = std::function<std::unique_ptr<nsp_shard_base>(shard&)>;
@@ -69,5 +72,7 @@ protected:
 };
 
 } // namespace roomcast::detail
+
+#include <roomcast/impl/core.hpp>
 
 #endif

@@ -4,7 +4,8 @@
 
 // Definitions shared by socket, broadcast_operator, name_space and the client. They refer to
 // each other, so they are defined here, once all of their classes are complete; each of those
-// headers includes this file at its end.
+// headers includes this file at its end. For that to work, those headers include one another
+// only through detail/fwd.hpp, never at their top.
 
 #include <roomcast/broadcast.hpp>
 #include <roomcast/detail/client.hpp>
@@ -18,6 +19,8 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/value_ref.hpp>
 
 #include <atomic>
 #include <iostream>
@@ -55,8 +58,8 @@ struct deliver_to_socket {
 inline void send_ack(socket& s, event_call const& call, boost::json::array args) {
     if (!call.ack_id)
         return;
-    s.deliver(encode_message(
-        make_packet(protocol::socketio::packet_type::ack, s.nsp().name(), std::move(args), call.ack_id)));
+    s.deliver(encode_message(make_packet(protocol::socketio::packet_type::ack, s.nsp().name(),
+                                         std::move(args), call.ack_id)));
 }
 
 inline void report_handler_error(socket& s, event_call const& call, std::string message,
@@ -161,7 +164,9 @@ inline void client::on_message(std::string_view data, bool binary) {
 inline void client::dispatch(protocol::socketio::packet p) {
     using protocol::socketio::packet_type;
     switch (p.type) {
-    case packet_type::connect: connect(p); return;
+    case packet_type::connect:
+        connect(p);
+        return;
     case packet_type::disconnect:
         if (auto it = sockets_.find(p.nsp); it != sockets_.end()) {
             auto s = it->second; // keeps the socket alive through its disconnect sequence
@@ -203,12 +208,13 @@ inline void client::connect(protocol::socketio::packet const& p) {
     static_cast<transport::request_info&>(*hs) = conn_->request();
     if (auto const* o = p.data.if_object())
         hs->auth = *o;
-    auto s = std::make_shared<socket>(transport::detail::random_id(), *nsp, nsp->local(home_->index),
-                                      shared_from_this(), std::move(hs));
+    auto s = std::make_shared<socket>(transport::detail::random_id(), *nsp,
+                                      nsp->local(home_->index), shared_from_this(), std::move(hs));
     sockets_.emplace(p.nsp, s);
     connect_timer_.cancel();
     s->join(s->id());
-    send(encode_message(make_packet(packet_type::connect, p.nsp, boost::json::object{{"sid", s->id()}})));
+    send(encode_message(
+        make_packet(packet_type::connect, p.nsp, boost::json::object{{"sid", s->id()}})));
     nsp->call_connection(*s);
 }
 
@@ -274,9 +280,13 @@ inline socket::socket(std::string id, name_space& nsp, detail::nsp_shard_base& l
     , client_(c)
     , handshake_(std::move(hs)) {}
 
-inline std::string_view socket::nsp_name() const noexcept { return nsp_->name(); }
+inline std::string_view socket::nsp_name() const noexcept {
+    return nsp_->name();
+}
 
-inline std::vector<std::string> socket::rooms() const { return local_->rooms_of(*this); }
+inline std::vector<std::string> socket::rooms() const {
+    return local_->rooms_of(*this);
+}
 
 inline void socket::join(std::string_view room) {
     if (connected_)
@@ -296,7 +306,7 @@ inline void socket::leave(std::string_view room) {
         local_->leave(*this, room);
 }
 
-template <class... Args>
+template<class... Args>
 void socket::emit(std::string_view event, Args const&... args) {
     boost::json::array a;
     a.reserve(1 + sizeof...(Args));
@@ -331,7 +341,9 @@ inline transport::send_status socket::deliver(transport::message_ptr const& m, b
 inline broadcast_operator socket::to(std::string_view room) const {
     return broadcast_operator(*nsp_).to(room).except(id());
 }
-inline broadcast_operator socket::in(std::string_view room) const { return to(room); }
+inline broadcast_operator socket::in(std::string_view room) const {
+    return to(room);
+}
 inline broadcast_operator socket::except(std::string_view room) const {
     return broadcast_operator(*nsp_).except(id()).except(room);
 }
@@ -400,6 +412,24 @@ inline name_space::name_space(std::string name, detail::server_core& server)
     : name_(std::move(name))
     , server_(&server) {}
 
+inline broadcast_operator name_space::to(std::string_view room) {
+    return broadcast_operator(*this).to(room);
+}
+inline broadcast_operator name_space::in(std::string_view room) {
+    return to(room);
+}
+inline broadcast_operator name_space::except(std::string_view room) {
+    return broadcast_operator(*this).except(room);
+}
+template<class... Args>
+void name_space::emit(std::string_view event, Args const&... args) {
+    broadcast_operator(*this).emit(event, args...);
+}
+inline void name_space::emit(std::string_view event,
+                             std::initializer_list<boost::json::value_ref> arg) {
+    broadcast_operator(*this).emit(event, arg);
+}
+
 inline void name_space::add_shard(std::unique_ptr<detail::nsp_shard_base> s) {
     shards_.push_back(std::move(s));
 }
@@ -424,21 +454,24 @@ inline void name_space::dispatch(socket& s, detail::event_call const& call) {
         it->second(s, call);
 }
 
-template <class F, class... A>
+template<class F, class... A>
 void name_space::call_hook(F const& f, socket& s, char const* what, A&&... a) {
     if (!f)
         return;
     try {
         f(s, std::forward<A>(a)...);
     } catch (std::exception const& e) {
-        server_->log(log_level::error, std::string(what) + " hook of namespace " + name_ +
-                                           " threw: " + e.what());
+        server_->log(log_level::error,
+                     std::string(what) + " hook of namespace " + name_ + " threw: " + e.what());
     } catch (...) {
-        server_->log(log_level::error, std::string(what) + " hook of namespace " + name_ + " threw");
+        server_->log(log_level::error,
+                     std::string(what) + " hook of namespace " + name_ + " threw");
     }
 }
 
-inline void name_space::call_connection(socket& s) { call_hook(connection_, s, "connection"); }
+inline void name_space::call_connection(socket& s) {
+    call_hook(connection_, s, "connection");
+}
 inline void name_space::call_disconnecting(socket& s, std::string_view why) {
     call_hook(disconnecting_, s, "disconnecting", why);
 }

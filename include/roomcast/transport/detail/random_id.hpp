@@ -38,8 +38,8 @@ inline std::string random_id() {
     random_bytes(b.data(), b.size());
     std::string id(20, '\0');
     for (std::size_t i = 0, o = 0; i < b.size(); i += 3) {
-        std::uint32_t const n = (std::uint32_t(b[i]) << 16) | (std::uint32_t(b[i + 1]) << 8) |
-                                b[i + 2];
+        std::uint32_t const n =
+            (std::uint32_t(b[i]) << 16) | (std::uint32_t(b[i + 1]) << 8) | b[i + 2];
         id[o++] = alphabet[(n >> 18) & 63];
         id[o++] = alphabet[(n >> 12) & 63];
         id[o++] = alphabet[(n >> 6) & 63];
