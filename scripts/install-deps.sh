@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what roomcast needs on Debian 12: `install-deps.sh build` for building the library
+# and examples, `install-deps.sh test` for the tests as well (real clients: Node
+# socket.io-client from the committed lock file, python3-socketio from Debian).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+what=${1:-build}
+packages=(g++ cmake ninja-build pkg-config libboost1.81-dev libboost-json1.81-dev)
+if [[ $what == test ]]; then
+    packages+=(catch2 python3-socketio python3-websocket clang-format)
+    command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    sudo=""
+    [[ $(id -u) -ne 0 ]] && sudo=sudo
+    echo "installing Debian packages: ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >/dev/null
+fi
+
+if [[ $what == test ]]; then
+    npm ci --no-audit --no-fund --loglevel=error
+fi
