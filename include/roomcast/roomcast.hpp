@@ -4,6 +4,7 @@
 
 /// roomcast: a Socket.IO v5 server with rooms for C++20 programs.
 
+#include <roomcast/ack.hpp>
 #include <roomcast/adapter/memory.hpp>
 #include <roomcast/broadcast.hpp>
 #include <roomcast/convert.hpp>

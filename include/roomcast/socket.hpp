@@ -113,36 +113,6 @@ private:
     bool connected_ = true;
 };
 
-/// Answers a client's acknowledgement. Given to a handler as its last parameter; calling it
-/// sends the answer once (later calls do nothing), from any thread. If the client asked for
-/// no acknowledgement, calling it does nothing.
-class ack {
-public:
-    ack() = default;
-    ack(std::weak_ptr<detail::client> c, std::string nsp, std::optional<std::uint64_t> id)
-        : client_(std::move(c))
-        , nsp_(std::move(nsp))
-        , id_(id) {}
-
-    /// Whether the client asked for an acknowledgement.
-    bool requested() const noexcept { return id_.has_value(); }
-
-    template<class... Args>
-    void operator()(Args const&... args) {
-        boost::json::array a;
-        (a.push_back(to_json(args)), ...);
-        send(std::move(a));
-    }
-
-    /// Sends `args` as the acknowledgement's arguments (internal, and for forwarding).
-    void send(boost::json::array args);
-
-private:
-    std::weak_ptr<detail::client> client_;
-    std::string nsp_;
-    std::optional<std::uint64_t> id_;
-};
-
 } // namespace roomcast
 
 #include <roomcast/impl/core.hpp>

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace roomcast::detail {
 
@@ -50,6 +51,8 @@ private:
     void dispatch(protocol::socketio::packet p);
     void connect(protocol::socketio::packet const& p);
     void fail(std::string_view why, std::string_view detail);
+    /// A copy of the sockets, for loops whose steps remove sockets from the map.
+    std::vector<std::shared_ptr<socket>> sockets_snapshot() const;
 
     server_core* server_;
     shard* home_;

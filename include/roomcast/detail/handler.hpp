@@ -66,7 +66,9 @@ void report_handler_error(socket& s, event_call const& call, std::string message
                           std::exception_ptr ex);
 /// Sends `value` as the acknowledgement of `call`, if one was asked.
 void send_ack(socket& s, event_call const& call, boost::json::array args);
-/// The `ack` object for `call`.
+/// The `ack` object for `call`. A template so that calls from handler templates are
+/// dependent: `ack` need only be complete when they are instantiated.
+template<bool = true>
 ack make_ack(socket& s, event_call const& call);
 
 template<class P>
@@ -92,7 +94,7 @@ void invoke_typed(F& f, socket& s, event_call const& call, boost::mp11::mp_list<
     try {
         auto const run = [&]() -> decltype(auto) {
             if constexpr (HasAck)
-                return f(s, static_cast<P&&>(std::get<I>(values))..., make_ack(s, call));
+                return f(s, static_cast<P&&>(std::get<I>(values))..., make_ack<HasAck>(s, call));
             else
                 return f(s, static_cast<P&&>(std::get<I>(values))...);
         };

@@ -7,6 +7,7 @@
 // headers includes this file at its end. For that to work, those headers include one another
 // only through detail/fwd.hpp, never at their top.
 
+#include <roomcast/ack.hpp>
 #include <roomcast/broadcast.hpp>
 #include <roomcast/detail/client.hpp>
 #include <roomcast/detail/handler.hpp>
@@ -71,8 +72,6 @@ inline void report_handler_error(socket& s, event_call const& call, std::string 
     }
     s.nsp().call_error(s, handler_error{std::string(call.event), std::move(message), ex});
 }
-
-inline ack make_ack(socket& s, event_call const& call);
 
 // --- server_core ---------------------------------------------------------------------------
 
@@ -234,10 +233,7 @@ inline void client::on_close(std::string_view why) {
     connect_timer_.cancel();
     home_->clients.erase(this);
     assembler_.reset();
-    std::vector<std::shared_ptr<socket>> all;
-    for (auto& [_, s] : sockets_)
-        all.push_back(s);
-    for (auto& s : all)
+    for (auto& s : sockets_snapshot())
         s->on_close(why);
     sockets_.clear();
 }
@@ -250,19 +246,21 @@ inline void client::fail(std::string_view why, std::string_view detail) {
 }
 
 inline void client::disconnect_all() {
-    std::vector<std::shared_ptr<socket>> all;
-    for (auto& [_, s] : sockets_)
-        all.push_back(s);
-    for (auto& s : all)
+    for (auto& s : sockets_snapshot())
         s->disconnect(false);
     conn_->close(reason::forced_server_close);
 }
 
-inline void client::shutdown(std::string_view why) {
+inline std::vector<std::shared_ptr<socket>> client::sockets_snapshot() const {
     std::vector<std::shared_ptr<socket>> all;
-    for (auto& [_, s] : sockets_)
+    all.reserve(sockets_.size());
+    for (auto const& [_, s] : sockets_)
         all.push_back(s);
-    for (auto& s : all)
+    return all;
+}
+
+inline void client::shutdown(std::string_view why) {
+    for (auto& s : sockets_snapshot())
         s->on_close(why);
     conn_->close(why);
 }
@@ -379,18 +377,20 @@ inline void socket::on_close(std::string_view why) {
 // --- ack -----------------------------------------------------------------------------------
 
 inline void ack::send(boost::json::array args) {
-    if (!id_)
+    if (!state_ || state_->sent.exchange(true))
         return;
-    auto c = client_.lock();
+    auto c = state_->client.lock();
     if (!c)
         return;
-    auto p = detail::make_packet(protocol::socketio::packet_type::ack, nsp_, std::move(args), id_);
-    id_.reset(); // once
+    auto m = detail::encode_message(detail::make_packet(protocol::socketio::packet_type::ack,
+                                                        state_->nsp, std::move(args), state_->id));
+    // The client lives on its shard: answer there (in place when already on it).
     auto ex = c->connection().get_executor();
-    boost::asio::dispatch(ex, [c = std::move(c), m = detail::encode_message(p)] { c->send(m); });
+    boost::asio::dispatch(ex, [c = std::move(c), m = std::move(m)] { c->send(m); });
 }
 
-inline ack detail::make_ack(socket& s, event_call const& call) {
+template<bool>
+ack detail::make_ack(socket& s, event_call const& call) {
     std::weak_ptr<detail::client> c;
     // The client is alive while its socket is connected; a disconnected socket's ack is inert.
     if (s.connected())
@@ -435,17 +435,23 @@ inline void name_space::add_shard(std::unique_ptr<detail::nsp_shard_base> s) {
 }
 
 inline void name_space::broadcast(transport::message_ptr m, adapter::broadcast_options const& opt) {
+    // Other shards first, local delivery last: once any recipient can see the packet (and
+    // react to it, say by telling another client to join the room), the delivery is already
+    // queued on every other shard, ahead of anything that reaction causes there.
+    detail::nsp_shard_base* here = nullptr;
     std::shared_ptr<adapter::broadcast_options const> shared; // made once, if a shard needs it
     for (auto& sh : shards_) {
         auto& ctx = sh->context();
         if (ctx.get_executor().running_in_this_thread()) {
-            sh->deliver(m, opt);
+            here = sh.get();
             continue;
         }
         if (!shared)
             shared = std::make_shared<adapter::broadcast_options const>(opt);
         boost::asio::post(ctx, [sh = sh.get(), m, shared] { sh->deliver(m, *shared); });
     }
+    if (here)
+        here->deliver(m, opt);
 }
 
 inline void name_space::dispatch(socket& s, detail::event_call const& call) {

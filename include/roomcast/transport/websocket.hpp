@@ -12,6 +12,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <functional>
 #include <memory>
@@ -45,6 +46,7 @@ private:
     ROOMCAST_DECL void accept();
 
     boost::asio::ip::tcp::acceptor acceptor_;
+    boost::asio::steady_timer retry_; // backs off after a failed accept (out of descriptors)
     options const* opt_;
     executor_picker pick_;
     open_handler on_open_;

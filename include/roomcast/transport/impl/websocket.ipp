@@ -440,6 +440,7 @@ ROOMCAST_DECL websocket_listener::websocket_listener(boost::asio::io_context& ct
                                                      boost::asio::ip::tcp::endpoint ep,
                                                      options const& opt)
     : acceptor_(ctx)
+    , retry_(ctx)
     , opt_(&opt) {
     acceptor_.open(ep.protocol());
     acceptor_.set_option(boost::asio::socket_base::reuse_address(true));
@@ -460,24 +461,32 @@ ROOMCAST_DECL void websocket_listener::start(executor_picker pick, open_handler 
 ROOMCAST_DECL void websocket_listener::stop() {
     boost::system::error_code ignored;
     acceptor_.close(ignored);
+    retry_.cancel();
 }
 
 ROOMCAST_DECL void websocket_listener::accept() {
-    acceptor_.async_accept(
-        pick_(), [this](boost::system::error_code ec, boost::asio::ip::tcp::socket s) {
-            if (ec == boost::asio::error::operation_aborted || !acceptor_.is_open())
-                return;
-            if (!ec) {
-                boost::system::error_code ignored;
-                s.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
-                auto ex = s.get_executor();
-                boost::asio::post(ex, [s = std::move(s), opt = opt_, on_open = on_open_]() mutable {
-                    std::make_shared<detail::http_session>(std::move(s), *opt, std::move(on_open))
-                        ->start();
-                });
-            }
-            accept(); // a failed accept (out of descriptors, say) is not fatal
+    acceptor_.async_accept(pick_(), [this](boost::system::error_code ec,
+                                           boost::asio::ip::tcp::socket s) {
+        if (ec == boost::asio::error::operation_aborted || !acceptor_.is_open())
+            return;
+        if (ec) {
+            // A failed accept (out of descriptors, say) is not fatal, but retrying at once
+            // would spin: give connections a moment to close.
+            retry_.expires_after(std::chrono::milliseconds(50));
+            retry_.async_wait([this](boost::system::error_code wait_ec) {
+                if (!wait_ec && acceptor_.is_open())
+                    accept();
+            });
+            return;
+        }
+        boost::system::error_code ignored;
+        s.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
+        auto ex = s.get_executor();
+        boost::asio::post(ex, [s = std::move(s), opt = opt_, on_open = on_open_]() mutable {
+            std::make_shared<detail::http_session>(std::move(s), *opt, std::move(on_open))->start();
         });
+        accept();
+    });
 }
 
 } // namespace roomcast::transport
