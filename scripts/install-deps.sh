@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 what=${1:-build}
 packages=(g++ cmake ninja-build pkg-config libboost1.81-dev libboost-json1.81-dev)
 if [[ $what == test ]]; then
-    packages+=(catch2 python3-socketio python3-websocket clang-format)
+    packages+=(catch2 clang python3-socketio python3-websocket clang-format)
     command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 fi
 
