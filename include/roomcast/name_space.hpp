@@ -5,6 +5,7 @@
 #include <roomcast/adapter/member.hpp>
 #include <roomcast/detail/fwd.hpp>
 #include <roomcast/detail/handler.hpp>
+#include <roomcast/middleware.hpp>
 #include <roomcast/transport/connection.hpp>
 
 #include <boost/json/value_ref.hpp>
@@ -13,6 +14,7 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +43,23 @@ public:
     name_space& on(std::string_view event, F&& f) {
         handlers_.insert_or_assign(std::string(event),
                                    detail::make_event_handler(std::forward<F>(f)));
+        return *this;
+    }
+
+    /// Adds connection middleware: `f(socket&, roomcast::next n)` runs, in the order added,
+    /// when a client asks to join this namespace, before the socket is connected; it reads
+    /// `s.handshake().auth` and headers, may join rooms or set `s.data()`, and calls `n()` to
+    /// go on or `n(connect_error{...})` to refuse. An exception refuses with its what().
+    name_space& use(std::function<void(socket&, next)> f) {
+        middleware_.push_back(std::move(f));
+        return *this;
+    }
+
+    /// Called for every incoming event before its handler, handled or not (Socket.IO's
+    /// `socket.onAny`): `f(socket&, event, args)`.
+    name_space&
+    on_any(std::function<void(socket&, std::string_view, std::span<boost::json::value const>)> f) {
+        any_ = std::move(f);
         return *this;
     }
 
@@ -81,6 +100,8 @@ public:
     void broadcast(transport::message_ptr m, adapter::broadcast_options const& opt);
     /// Runs the handler for one event, if there is one.
     void dispatch(socket& s, detail::event_call const& call);
+    /// Runs the connection middleware for `s`; `done` gets the refusal, if any.
+    void run_middleware(std::shared_ptr<socket> s, next::continuation done);
     void call_connection(socket& s);
     void call_disconnecting(socket& s, std::string_view why);
     void call_disconnect(socket& s, std::string_view why);
@@ -93,6 +114,7 @@ public:
 private:
     template<class F, class... A>
     void call_hook(F const& f, socket& s, char const* what, A&&... a);
+    void run_middleware_from(std::size_t i, std::shared_ptr<socket> s, next::continuation done);
 
     std::string name_;
     detail::server_core* server_;
@@ -103,6 +125,8 @@ private:
     std::function<void(socket&, std::string_view)> disconnecting_;
     std::function<void(socket&, std::string_view)> disconnect_;
     std::function<void(socket&, handler_error const&)> error_;
+    std::function<void(socket&, std::string_view, std::span<boost::json::value const>)> any_;
+    std::vector<std::function<void(socket&, next)>> middleware_;
     std::vector<std::unique_ptr<detail::nsp_shard_base>> shards_;
 };
 

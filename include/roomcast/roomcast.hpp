@@ -8,6 +8,8 @@
 #include <roomcast/adapter/memory.hpp>
 #include <roomcast/broadcast.hpp>
 #include <roomcast/convert.hpp>
+#include <roomcast/error.hpp>
+#include <roomcast/middleware.hpp>
 #include <roomcast/name_space.hpp>
 #include <roomcast/options.hpp>
 #include <roomcast/server.hpp>

@@ -69,6 +69,15 @@ public:
         of("/").on(event, std::forward<F>(f));
         return *this;
     }
+    server& use(std::function<void(socket&, next)> f) {
+        of("/").use(std::move(f));
+        return *this;
+    }
+    server&
+    on_any(std::function<void(socket&, std::string_view, std::span<boost::json::value const>)> f) {
+        of("/").on_any(std::move(f));
+        return *this;
+    }
     server& on_connection(std::function<void(socket&)> f) {
         of("/").on_connection(std::move(f));
         return *this;

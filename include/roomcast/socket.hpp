@@ -8,15 +8,24 @@
 #include <roomcast/transport/connection.hpp>
 #include <roomcast/transport/options.hpp>
 
+#include <roomcast/error.hpp>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/json/value.hpp>
 #include <boost/json/value_ref.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace roomcast {
@@ -40,7 +49,7 @@ inline constexpr std::string_view forced_server_close = "forced server close";
 /// Lifetime and threads: a socket lives on one shard and every handler that receives it runs
 /// there. Use the reference inside the handler call; do not keep it beyond. Member functions
 /// must be called on the socket's shard (from its handlers).
-class socket : public adapter::member {
+class socket : public adapter::member, public std::enable_shared_from_this<socket> {
 public:
     socket(std::string id, name_space& nsp, detail::nsp_shard_base& local,
            std::shared_ptr<detail::client> const& c, std::shared_ptr<handshake_info const> hs);
@@ -67,6 +76,42 @@ public:
     void emit(std::string_view event, Args const&... args);
     void emit(std::string_view event, std::initializer_list<boost::json::value_ref> arg);
 
+    /// Sends an event and waits for the client's acknowledgement: Socket.IO's
+    /// `socket.emitWithAck`. The last argument is an Asio completion token for the signature
+    /// `void(boost::system::error_code, boost::json::array reply)` (a callback,
+    /// `asio::use_awaitable`, `asio::use_future`...); the others are the event's arguments.
+    /// Completes with `error::disconnected` if the socket disconnects first (Socket.IO leaves
+    /// such acks hanging); `timeout(d).emit_with_ack(...)` adds `error::timeout`. The
+    /// completion never runs inside this call.
+    template<class... ArgsThenToken>
+    auto emit_with_ack(std::string_view event, ArgsThenToken&&... args_then_token) {
+        return emit_with_ack_for(std::nullopt, event,
+                                 std::forward<ArgsThenToken>(args_then_token)...);
+    }
+
+    /// `emit_with_ack` with a deadline: `s.timeout(5s).emit_with_ack("ping", handler)`.
+    class timed {
+    public:
+        template<class... ArgsThenToken>
+        auto emit_with_ack(std::string_view event, ArgsThenToken&&... args_then_token) {
+            return s_->emit_with_ack_for(timeout_, event,
+                                         std::forward<ArgsThenToken>(args_then_token)...);
+        }
+
+    private:
+        friend class socket;
+        timed(socket& s, std::chrono::milliseconds t)
+            : s_(&s)
+            , timeout_(t) {}
+        socket* s_;
+        std::chrono::milliseconds timeout_;
+    };
+    timed timeout(std::chrono::milliseconds d) { return timed(*this, d); }
+
+    /// The executor of this socket's shard: where its handlers run and where code that
+    /// touches it from elsewhere must post.
+    boost::asio::any_io_executor get_executor() const;
+
     /// A broadcast to `room` that excludes this socket (Socket.IO's `socket.to(room)`).
     broadcast_operator to(std::string_view room) const;
     broadcast_operator in(std::string_view room) const;
@@ -79,8 +124,8 @@ public:
     /// "io server disconnect"); with `close`, closes the whole connection.
     void disconnect(bool close = false);
 
-    /// False once disconnected.
-    bool connected() const noexcept { return connected_; }
+    /// True from the CONNECT answer (after any connection middleware) until disconnected.
+    bool connected() const noexcept { return state_ == state::connected; }
 
     /// The handshake of this connection.
     handshake_info const& handshake() const noexcept { return *handshake_; }
@@ -102,15 +147,63 @@ public:
     /// The connection's Socket.IO client (internal: acks use it).
     std::weak_ptr<detail::client> client_weak() const noexcept { return client_; }
 
+    /// True while connection middleware runs (internal).
+    bool connecting() const noexcept { return state_ == state::connecting; }
+    /// Middleware passed: the socket becomes connected (internal).
+    void set_connected() noexcept { state_ = state::connected; }
+    /// The client acknowledged emit `id` with `args` (internal).
+    void on_ack(std::uint64_t id, boost::json::array args);
+
 private:
+    using ack_handler =
+        boost::asio::any_completion_handler<void(boost::system::error_code, boost::json::array)>;
+    struct pending_ack {
+        ack_handler handler;
+        std::unique_ptr<boost::asio::steady_timer> timer; // only with a timeout
+    };
+
     std::string_view nsp_name() const noexcept;
+
+    template<class... T>
+    auto emit_with_ack_for(std::optional<std::chrono::milliseconds> timeout, std::string_view event,
+                           T&&... all) {
+        static_assert(sizeof...(T) >= 1, "the last argument of emit_with_ack is a completion "
+                                         "token (a callback, asio::use_awaitable...)");
+        constexpr std::size_t n = sizeof...(T) - 1;
+        auto refs = std::forward_as_tuple(std::forward<T>(all)...);
+        boost::json::array a;
+        a.reserve(n + 1);
+        a.emplace_back(event);
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            (a.push_back(to_json(std::get<I>(refs))), ...);
+        }
+        (std::make_index_sequence<n>{});
+        return boost::asio::async_initiate<std::tuple_element_t<n, std::tuple<T...>>,
+                                           void(boost::system::error_code, boost::json::array)>(
+            [this, timeout](auto handler, boost::json::array args) {
+                start_ack(std::move(args), timeout, ack_handler(std::move(handler)));
+            },
+            std::get<n>(refs), std::move(a));
+    }
+
+    void start_ack(boost::json::array args, std::optional<std::chrono::milliseconds> timeout,
+                   ack_handler h);
+    void finish_ack(std::uint64_t id, boost::system::error_code ec, boost::json::array args);
+    /// Completes `h` on its associated executor (never inside the caller).
+    void complete(ack_handler h, boost::system::error_code ec, boost::json::array args);
+
+    enum class state { connecting, connected, disconnected };
 
     name_space* nsp_;
     detail::nsp_shard_base* local_;
     std::weak_ptr<detail::client> client_;
     std::shared_ptr<handshake_info const> handshake_;
     boost::json::value data_;
-    bool connected_ = true;
+    state state_ = state::connecting;
+    std::uint64_t next_ack_id_ = 0;
+    // Node-based, so that no pending_ack is ever relocated (see start_ack on Boost 1.81's
+    // any_completion_handler).
+    std::unordered_map<std::uint64_t, pending_ack> pending_acks_;
 };
 
 } // namespace roomcast

@@ -175,8 +175,8 @@ inline void client::dispatch(protocol::socketio::packet p) {
     case packet_type::event:
     case packet_type::binary_event: {
         auto it = sockets_.find(p.nsp);
-        if (it == sockets_.end())
-            return; // not connected to that namespace: ignored, as Socket.IO does
+        if (it == sockets_.end() || !it->second->connected())
+            return; // not (yet) connected to that namespace: ignored, as Socket.IO does
         auto s = it->second;
         auto const& args = p.data.get_array();
         std::string name = args.front().is_string()
@@ -187,7 +187,11 @@ inline void client::dispatch(protocol::socketio::packet p) {
     }
     case packet_type::ack:
     case packet_type::binary_ack:
-        return; // answers to server-side emits with ack; none are pending
+        if (auto it = sockets_.find(p.nsp); it != sockets_.end() && p.id) {
+            auto s = it->second;
+            s->on_ack(*p.id, std::move(p.data.get_array()));
+        }
+        return;
     case packet_type::connect_error:
         return fail(reason::parse_error, "CONNECT_ERROR sent by a client");
     }
@@ -202,7 +206,7 @@ inline void client::connect(protocol::socketio::packet const& p) {
         return;
     }
     if (sockets_.contains(p.nsp))
-        return; // already connected to it
+        return; // already connected (or connecting) to it
     auto hs = std::make_shared<handshake_info>();
     static_cast<transport::request_info&>(*hs) = conn_->request();
     if (auto const* o = p.data.if_object())
@@ -210,11 +214,26 @@ inline void client::connect(protocol::socketio::packet const& p) {
     auto s = std::make_shared<socket>(transport::detail::random_id(), *nsp,
                                       nsp->local(home_->index), shared_from_this(), std::move(hs));
     sockets_.emplace(p.nsp, s);
-    connect_timer_.cancel();
-    s->join(s->id());
-    send(encode_message(
-        make_packet(packet_type::connect, p.nsp, boost::json::object{{"sid", s->id()}})));
-    nsp->call_connection(*s);
+    // Connection middleware runs first; the socket counts as connected once it passed.
+    nsp->run_middleware(s, [self = shared_from_this(), s, nsp](std::optional<connect_error> e) {
+        if (!s->connecting())
+            return; // the connection closed while middleware ran
+        if (e) {
+            boost::json::object o{{"message", e->message}};
+            if (!e->data.is_null())
+                o.emplace("data", std::move(e->data));
+            self->send(
+                encode_message(make_packet(packet_type::connect_error, nsp->name(), std::move(o))));
+            s->on_close("middleware rejected"); // leaves rooms middleware joined; no hooks
+            return;
+        }
+        self->connect_timer_.cancel();
+        s->join(s->id());
+        s->set_connected();
+        self->send(encode_message(
+            make_packet(packet_type::connect, nsp->name(), boost::json::object{{"sid", s->id()}})));
+        nsp->call_connection(*s);
+    });
 }
 
 inline std::shared_ptr<socket> client::remove(std::string_view nsp) {
@@ -287,7 +306,7 @@ inline std::vector<std::string> socket::rooms() const {
 }
 
 inline void socket::join(std::string_view room) {
-    if (connected_)
+    if (state_ != state::disconnected)
         local_->join(*this, room);
 }
 inline void socket::join(std::initializer_list<std::string_view> rooms) {
@@ -300,7 +319,7 @@ inline void socket::join(std::vector<std::string> const& rooms) {
 }
 
 inline void socket::leave(std::string_view room) {
-    if (connected_)
+    if (state_ != state::disconnected)
         local_->leave(*this, room);
 }
 
@@ -322,15 +341,15 @@ inline void socket::emit(std::string_view event,
 }
 
 inline void socket::send_event(boost::json::array args) {
-    if (!connected_)
+    if (state_ == state::disconnected)
         return;
     deliver(detail::encode_message(
         detail::make_packet(protocol::socketio::packet_type::event, nsp_name(), std::move(args))));
 }
 
 inline transport::send_status socket::deliver(transport::message_ptr const& m, bool is_volatile) {
-    // A connected socket's client is alive: the client owns it and closes it before going.
-    if (!connected_)
+    // Packets sent while middleware runs are buffered by clients until the CONNECT answer.
+    if (state_ == state::disconnected)
         return transport::send_status::closed;
     auto c = client_.lock();
     return c ? c->send(m, is_volatile) : transport::send_status::closed;
@@ -350,7 +369,7 @@ inline broadcast_operator socket::broadcast() const {
 }
 
 inline void socket::disconnect(bool close) {
-    if (!connected_)
+    if (state_ == state::disconnected)
         return;
     auto c = client_.lock();
     if (close && c) {
@@ -363,15 +382,73 @@ inline void socket::disconnect(bool close) {
 }
 
 inline void socket::on_close(std::string_view why) {
-    if (!connected_)
+    if (state_ == state::disconnected)
         return;
-    nsp_->call_disconnecting(*this, why);
-    local_->leave_all(*this);
-    connected_ = false;
+    bool const was_connected = state_ == state::connected;
+    if (was_connected)
+        nsp_->call_disconnecting(*this, why);
+    local_->leave_all(*this); // also rooms joined by middleware that then rejected
+    state_ = state::disconnected;
     std::shared_ptr<socket> keep; // the client's reference, released after the last hook
     if (auto c = client_.lock())
         keep = c->remove(nsp_name());
-    nsp_->call_disconnect(*this, why);
+    auto pending = std::move(pending_acks_);
+    pending_acks_.clear();
+    for (auto& [id, p] : pending)
+        complete(std::move(p.handler), error::disconnected, {});
+    if (was_connected)
+        nsp_->call_disconnect(*this, why);
+}
+
+inline boost::asio::any_io_executor socket::get_executor() const {
+    if (auto c = client_.lock())
+        return c->connection().get_executor();
+    return local_->context().get_executor();
+}
+
+inline void socket::start_ack(boost::json::array args,
+                              std::optional<std::chrono::milliseconds> timeout, ack_handler h) {
+    if (state_ == state::disconnected)
+        return complete(std::move(h), error::disconnected, {});
+    auto const id = next_ack_id_++;
+    // Constructed in place: Boost 1.81's any_completion_handler move *assignment* recurses
+    // forever (it copies from an lvalue through its wrapping constructor); move construction
+    // is sound.
+    auto& p = pending_acks_.emplace(id, pending_ack{std::move(h), nullptr}).first->second;
+    if (timeout) {
+        p.timer = std::make_unique<boost::asio::steady_timer>(get_executor(), *timeout);
+        p.timer->async_wait([self = weak_from_this(), id](boost::system::error_code ec) {
+            if (auto s = self.lock(); s && !ec)
+                s->finish_ack(id, error::timeout, {});
+        });
+    }
+    deliver(detail::encode_message(detail::make_packet(protocol::socketio::packet_type::event,
+                                                       nsp_name(), std::move(args), id)));
+}
+
+inline void socket::on_ack(std::uint64_t id, boost::json::array args) {
+    finish_ack(id, {}, std::move(args));
+}
+
+inline void socket::finish_ack(std::uint64_t id, boost::system::error_code ec,
+                               boost::json::array args) {
+    auto it = pending_acks_.find(id);
+    if (it == pending_acks_.end())
+        return; // late (after a timeout), repeated, or never asked: ignored
+    auto h = std::move(it->second.handler);
+    pending_acks_.erase(it); // destroys the timer, cancelling it
+    complete(std::move(h), ec, std::move(args));
+}
+
+inline void socket::complete(ack_handler h, boost::system::error_code ec, boost::json::array args) {
+    // Never inside the caller (which may be iterating over pending acks): via the shard's
+    // queue, then on the handler's own executor.
+    boost::asio::post(get_executor(), [h = std::move(h), ec, args = std::move(args)]() mutable {
+        auto ex = boost::asio::get_associated_executor(h);
+        boost::asio::dispatch(ex, [h = std::move(h), ec, args = std::move(args)]() mutable {
+            std::move(h)(ec, std::move(args));
+        });
+    });
 }
 
 // --- ack -----------------------------------------------------------------------------------
@@ -455,6 +532,9 @@ inline void name_space::broadcast(transport::message_ptr m, adapter::broadcast_o
 }
 
 inline void name_space::dispatch(socket& s, detail::event_call const& call) {
+    if (any_)
+        call_hook(any_, s, "any", call.event,
+                  std::span<boost::json::value const>(call.args.data() + 1, call.args.size() - 1));
     auto it = handlers_.find(call.event);
     if (it != handlers_.end())
         it->second(s, call);
@@ -472,6 +552,33 @@ void name_space::call_hook(F const& f, socket& s, char const* what, A&&... a) {
     } catch (...) {
         server_->log(log_level::error,
                      std::string(what) + " hook of namespace " + name_ + " threw");
+    }
+}
+
+inline void name_space::run_middleware(std::shared_ptr<socket> s, next::continuation done) {
+    run_middleware_from(0, std::move(s), std::move(done));
+}
+
+inline void name_space::run_middleware_from(std::size_t i, std::shared_ptr<socket> s,
+                                            next::continuation done) {
+    if (i == middleware_.size())
+        return done(std::nullopt);
+    auto k = [this, i, weak = std::weak_ptr<socket>(s),
+              done](std::optional<connect_error> e) mutable {
+        auto s = weak.lock();
+        if (!s || !s->connecting())
+            return; // the connection went away meanwhile
+        if (e)
+            return done(std::move(e));
+        run_middleware_from(i + 1, std::move(s), std::move(done));
+    };
+    auto const ex = s->get_executor();
+    try {
+        middleware_[i](*s, next(ex, std::move(k)));
+    } catch (std::exception const& e) {
+        done(connect_error{e.what()});
+    } catch (...) {
+        done(connect_error{"middleware failed"});
     }
 }
 
