@@ -20,6 +20,7 @@
 #include <atomic>
 #include <csignal>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <thread>
@@ -46,11 +47,15 @@ public:
     }
 
     /// A server on the host's io_context (one shard); it accepts as soon as the host runs it.
+    /// Rules of this mode: register handlers before the host runs the context; run the
+    /// context on one thread (a shard's state has no lock); destroy the server only after
+    /// `close()` and after the context stopped running, since closing needs the context.
     server(boost::asio::io_context& ctx, options opt = {})
         : server_core(std::move(opt))
         , owns_contexts_(false) {
         init(add_shard(std::make_unique<detail::shard>(0, ctx)));
         start_accepting();
+        started_ = true;
     }
 
     server(server const&) = delete;
@@ -113,20 +118,26 @@ public:
     void run(std::size_t threads = 1) {
         if (!owns_contexts_)
             throw std::logic_error("roomcast: this server runs on the host's io_context");
-        if (shard_count() != 1)
-            throw std::logic_error("roomcast: run() may be called once");
-        for (std::size_t i = 1; i < std::max<std::size_t>(threads, 1); ++i)
-            add_shard(std::make_unique<detail::shard>(i));
-        for (auto& s : shards_)
-            s->work.emplace(s->ctx->get_executor());
-        if (opt_.handle_signals) {
-            signals_.emplace(*shards_[0]->ctx, SIGINT, SIGTERM);
-            signals_->async_wait([this](boost::system::error_code ec, int) {
-                if (!ec)
-                    close();
-            });
+        {
+            std::lock_guard lock(lifecycle_);
+            if (started_)
+                throw std::logic_error("roomcast: run() may be called once");
+            for (std::size_t i = 1; i < std::max<std::size_t>(threads, 1); ++i)
+                add_shard(std::make_unique<detail::shard>(i));
+            for (auto& s : shards_)
+                s->work.emplace(s->ctx->get_executor());
+            if (opt_.handle_signals) {
+                signals_.emplace(*shards_[0]->ctx, SIGINT, SIGTERM);
+                signals_->async_wait([this](boost::system::error_code ec, int) {
+                    if (!ec)
+                        close();
+                });
+            }
+            start_accepting();
+            started_ = true;
+            if (closing_) // close() came first: shut down as soon as the shards run
+                post_shutdown();
         }
-        start_accepting();
         std::vector<std::thread> threads_;
         for (std::size_t i = 1; i < shards_.size(); ++i)
             threads_.emplace_back([ctx = shards_[i]->ctx] { ctx->run(); });
@@ -139,21 +150,12 @@ public:
     /// queued messages are written. `run()` returns once the connections are closed.
     /// Thread-safe; later calls do nothing.
     void close() {
-        if (closing_.exchange(true))
+        std::lock_guard lock(lifecycle_);
+        if (closing_)
             return;
-        boost::asio::post(*shards_[0]->ctx, [this] {
-            listener_->stop();
-            if (signals_)
-                signals_->cancel();
-        });
-        for (auto& s : shards_) {
-            boost::asio::post(*s->ctx, [sh = s.get()] {
-                std::vector<detail::client*> all(sh->clients.begin(), sh->clients.end());
-                for (auto* c : all)
-                    c->shutdown(reason::server_shutting_down);
-                sh->work.reset();
-            });
-        }
+        closing_ = true;
+        if (started_)
+            post_shutdown(); // otherwise run() does it once the shards exist
     }
 
 private:
@@ -168,6 +170,26 @@ private:
             throw std::invalid_argument("roomcast: bad listen address '" + opt_.address + "'");
         listener_.emplace(*first.ctx, boost::asio::ip::tcp::endpoint(addr, opt_.port),
                           opt_.transport);
+    }
+
+    /// Posts the shutdown to every shard. Called once, under lifecycle_, with every shard built.
+    void post_shutdown() {
+        boost::asio::post(*shards_[0]->ctx, [this] {
+            listener_->stop();
+            if (signals_) {
+                boost::system::error_code ignored;
+                signals_->clear(ignored); // later signals get their default action again
+                signals_->cancel(ignored);
+            }
+        });
+        for (auto& s : shards_) {
+            boost::asio::post(*s->ctx, [sh = s.get()] {
+                std::vector<detail::client*> all(sh->clients.begin(), sh->clients.end());
+                for (auto* c : all)
+                    c->shutdown(reason::server_shutting_down);
+                sh->work.reset();
+            });
+        }
     }
 
     void start_accepting() {
@@ -197,6 +219,8 @@ private:
     std::optional<typename Transport::listener> listener_;
     std::optional<boost::asio::signal_set> signals_;
     std::size_t next_shard_ = 0; // touched only on shard 0, where the listener runs
+    std::mutex lifecycle_;       // orders run()'s set-up against close() from other threads
+    bool started_ = false;       // shards built and accepting (under lifecycle_)
     std::atomic<bool> closing_{false};
 };
 

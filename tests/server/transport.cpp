@@ -142,8 +142,8 @@ TEST_CASE("a packet that does not parse closes only its own connection, reason p
 
 TEST_CASE("malformed Engine.IO and Socket.IO packets each close the connection") {
     test_server srv({}, no_handlers);
-    for (std::string bad : {"9", "4", "42{}", "42[]", "42[\"connect\"]", "4x", "45-[\"a\"]",
-                            "451-[\"a\",{\"_placeholder\":true,\"num\":0}]4"}) {
+    for (std::string bad : {"9", "4", "42", "421", "42/x,", "42{}", "42[]", "42[\"connect\"]", "4x",
+                            "45-[\"a\"]", "451-[\"a\",{\"_placeholder\":true,\"num\":0}]4"}) {
         INFO(bad);
         raw_client c;
         REQUIRE(!c.connect(srv.port()));
@@ -212,4 +212,52 @@ TEST_CASE("a client that stops reading is disconnected once its queue passes the
     c.write("42[\"flood\"]");
     REQUIRE(eventually([&] { return reasons.size() == 1; }, 10s));
     CHECK(reasons.items()[0] == "transport error");
+}
+
+TEST_CASE("client pings: 2probe is answered, any other ping closes the connection") {
+    test_server srv({}, no_handlers);
+    raw_client c;
+    REQUIRE(!c.connect(srv.port()));
+    c.read();
+    join_namespace(c);
+    c.write("2probe");
+    CHECK(c.read_packet() == "3probe");
+    // Engine.IO v4 clients never ping: a ping flood must not make the server echo (and queue)
+    // without bound.
+    c.write("2" + std::string(1000, 'x'));
+    CHECK_FALSE(c.read_packet(2s));
+}
+
+TEST_CASE("closing a client that stopped reading ends within the handshake timeout") {
+    std::atomic<bool> filled{false};
+    auto srv = std::make_unique<test_server>(
+        roomcast::options{
+            .transport = {.max_queue_bytes = 64 * 1024 * 1024, .handshake_timeout = 300ms}},
+        [&](roomcast::server<>& io) {
+            io.on("fill", [&](roomcast::socket& s) {
+                std::string const chunk(1024 * 1024, 'x');
+                for (int i = 0; i < 24; ++i) // far more than the socket buffers hold
+                    s.emit("chunk", chunk);
+                filled = true;
+            });
+        });
+    raw_client c;
+    REQUIRE(!c.connect(srv->port()));
+    c.read();
+    join_namespace(c);
+    c.write(R"(42["fill"])");
+    REQUIRE(eventually([&] { return filled.load(); }));
+    // The client never reads again: close() cannot flush, and must not wait forever.
+    auto const start = std::chrono::steady_clock::now();
+    srv.reset();
+    CHECK(std::chrono::steady_clock::now() - start < 3s);
+}
+
+TEST_CASE("close() before run() makes run() return at once, with several shards") {
+    roomcast::server<> io(test_options());
+    io.close();
+    auto const start = std::chrono::steady_clock::now();
+    std::thread t([&] { io.run(2); });
+    t.join();
+    CHECK(std::chrono::steady_clock::now() - start < 2s);
 }

@@ -196,13 +196,26 @@ TEST_CASE("socketio: a namespace may end at the end of the packet", "[socketio][
     CHECK(decode_ok("2/chat,[\"a\"]").nsp == "/chat");
 }
 
-TEST_CASE("socketio: packets without payload are accepted as the reference parser does",
-          "[socketio]") {
-    for (std::string_view wire : {"0", "1", "2", "3", "4", "21", "0/admin,", "3/admin,9"}) {
+TEST_CASE("socketio: packets without payload", "[socketio]") {
+    // CONNECT, DISCONNECT and CONNECT_ERROR may carry nothing.
+    for (std::string_view wire : {"0", "1", "4", "0/admin,", "1/admin,"}) {
         CAPTURE(wire);
         auto const p = decode_ok(wire);
         CHECK(p.data.is_null());
         CHECK(sio::encode(p) == wire);
+    }
+    // An ACK without arguments has an empty argument list.
+    for (std::string_view wire : {"3", "39", "3/admin,9"}) {
+        CAPTURE(wire);
+        auto const p = decode_ok(wire);
+        REQUIRE(p.data.is_array());
+        CHECK(p.data.get_array().empty());
+    }
+    // An EVENT names itself: without a payload it is malformed (the reference parser lets it
+    // through and the server then emits an event called `undefined`).
+    for (std::string_view wire : {"2", "21", "2/admin,", "2/admin,7", "51-"}) {
+        CAPTURE(wire);
+        CHECK(decode_outcome(wire) == message_of(error::invalid_payload));
     }
 }
 

@@ -178,7 +178,7 @@ inline void client::dispatch(protocol::socketio::packet p) {
         if (it == sockets_.end() || !it->second->connected())
             return; // not (yet) connected to that namespace: ignored, as Socket.IO does
         auto s = it->second;
-        auto const& args = p.data.get_array();
+        auto const& args = p.data.get_array(); // decode guarantees a non-empty array
         std::string name = args.front().is_string()
                                ? std::string(args.front().get_string())
                                : protocol::serialize(args.front()); // numeric event names

@@ -31,7 +31,8 @@ enum class packet_type : std::uint8_t {
 };
 
 /// One Socket.IO packet. `data` is null when the packet carries no payload (no packet type
-/// accepts a literal `null` payload, so the two never need telling apart). In binary packets
+/// accepts a literal `null` payload, so the two never need telling apart). Decoded EVENT
+/// packets always hold a non-empty array, decoded ACK packets an array. In binary packets
 /// `data` holds `{"_placeholder":true,"num":i}` objects standing for `attachments[i]`.
 struct packet {
     packet_type type = packet_type::event;
@@ -185,6 +186,13 @@ inline result<packet> decode(std::string_view s, decode_limits const& limits = {
         if (!detail::is_payload_valid(p.type, *v))
             return error::invalid_payload;
         p.data = std::move(*v);
+    }
+    // An event names itself, so it cannot be empty; an ack without arguments has none.
+    if (p.data.is_null()) {
+        if (p.type == packet_type::event || p.type == packet_type::binary_event)
+            return error::invalid_payload;
+        if (p.type == packet_type::ack || p.type == packet_type::binary_ack)
+            p.data = boost::json::array();
     }
     if (p.is_binary() && !detail::placeholders_valid(p.data, p.attachment_count))
         return error::invalid_attachments;

@@ -3,6 +3,7 @@
 #define ROOMCAST_TRANSPORT_DETAIL_RANDOM_ID_HPP
 
 #include <array>
+#include <cerrno>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -21,13 +22,14 @@ inline void random_bytes(std::uint8_t* out, std::size_t n) {
         if (got > 0) {
             out += got;
             n -= static_cast<std::size_t>(got);
+        } else if (errno != EINTR) {
+            break; // no getrandom (seccomp, old kernel): the random_device below
         }
     }
-#else
-    thread_local std::random_device rd; // a CSPRNG on the platforms roomcast supports
+#endif
+    thread_local std::random_device rd; // /dev/urandom or the CPU's generator
     for (std::size_t i = 0; i < n; ++i)
         out[i] = static_cast<std::uint8_t>(rd());
-#endif
 }
 
 /// A 20-character url-safe id with 120 random bits, like Engine.IO and Socket.IO ids.

@@ -166,8 +166,14 @@ public:
         if (state_ != state::open)
             return;
         state_ = state::closing;
-        timer_.cancel();
         notify_close(why);
+        // A peer that stopped reading would hold the queued writes, and so the close, forever:
+        // past the deadline the connection is dropped (this also replaces the heartbeat).
+        timer_.expires_after(opt_.handshake_timeout);
+        timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+            if (!ec && self->state_ == state::closing)
+                self->fail(reason::transport_error);
+        });
         if (!writing_)
             close_stream();
     }
@@ -212,6 +218,7 @@ private:
         queued_bytes_ = 0;
         ws_.async_close(ws::close_code::normal, [self = shared_from_this()](beast::error_code) {
             self->state_ = state::closed;
+            self->timer_.cancel(); // the close deadline: nothing left to wait for
         });
     }
 
@@ -254,6 +261,11 @@ private:
                     self->fail(reason::ping_timeout);
             });
         });
+    }
+
+    static message_ptr probe_answer() {
+        static message_ptr const pong = std::make_shared<message const>(message{"3probe", false});
+        return pong;
     }
 
     static message_ptr ping_message() {
@@ -302,8 +314,15 @@ private:
             case packet_type::close:
                 fail(reason::transport_close);
                 return;
-            case packet_type::ping: // a v3 client, or a probe: answer, as engine.io does
-                send_raw(std::make_shared<message const>(message{"3" + p->data, false}));
+            case packet_type::ping:
+                // In Engine.IO v4 only the server pings; a client sends "2probe" when it
+                // upgrades. Anything else is refused as engine.io refuses it ("invalid
+                // heartbeat direction"), and no answer bypasses the queue bound.
+                if (p->data != "probe") {
+                    fail(reason::transport_error);
+                    return;
+                }
+                send(probe_answer(), false);
                 break;
             case packet_type::open:
             case packet_type::upgrade:
