@@ -78,6 +78,13 @@ public:
         disconnect_ = std::move(f);
         return *this;
     }
+    /// Room lifecycle hooks (Socket.IO's adapter events `create-room`, `delete-room`,
+    /// `join-room`, `leave-room`), called on the shard where the room changed: with several
+    /// shards, each shard has its own rooms and the hooks run on each shard's thread, so they
+    /// must be thread-safe. The member argument is a socket (`static_cast<roomcast::socket
+    /// const&>`). Set them before the server runs.
+    name_space& room_hooks(adapter::room_hooks hooks);
+
     /// Called when a handler's arguments did not convert or a handler threw.
     /// Without it, such errors are logged.
     name_space& on_error(std::function<void(socket&, handler_error const&)> f) {
@@ -128,6 +135,7 @@ private:
     std::function<void(socket&, std::string_view, std::span<boost::json::value const>)> any_;
     std::vector<std::function<void(socket&, next)>> middleware_;
     std::vector<std::unique_ptr<detail::nsp_shard_base>> shards_;
+    adapter::room_hooks room_hooks_; // applied to shards added later too
 };
 
 } // namespace roomcast

@@ -310,3 +310,47 @@ TEST_CASE("close(): clients get a proper close and run() returns") {
     closer.join();
     CHECK(std::chrono::steady_clock::now() - start < 4s);
 }
+
+TEST_CASE("room hooks: create, join, leave and delete as rooms change, on two shards") {
+    roomcast::test::record events;
+    test_server srv(
+        {},
+        [&](roomcast::server<>& io) {
+            io.of("/").room_hooks({
+                .create_room = [&](std::string const& r) { events.add("create " + r); },
+                .delete_room = [&](std::string const& r) { events.add("delete " + r); },
+                .join_room =
+                    [&](std::string const& r, roomcast::adapter::member const& m) {
+                        if (r != m.id())
+                            events.add("join " + r);
+                    },
+                .leave_room =
+                    [&](std::string const& r, roomcast::adapter::member const& m) {
+                        if (r != m.id())
+                            events.add("leave " + r);
+                    },
+            });
+            io.on("join", [](roomcast::socket& s, std::string r) {
+                s.join(r);
+                return true;
+            });
+        },
+        2);
+    raw_client a, b;
+    connect(a, srv.port());
+    connect(b, srv.port());
+    REQUIRE(eventually([&] { return events.size() == 2; })); // the two own-id rooms
+    a.write(R"(421["join","r"])");
+    REQUIRE(a.read_packet() == "431[true]");
+    b.write(R"(421["join","r"])"); // on the other shard: its own room "r" there
+    REQUIRE(b.read_packet() == "431[true]");
+    a.close();
+    b.close();
+    REQUIRE(eventually([&] { return events.size() == 2 + 2 * 3 + 2 * 2; }));
+    auto all = events.items();
+    std::multiset<std::string> got(all.begin(), all.end());
+    CHECK(got.count("create r") == 2); // one per shard
+    CHECK(got.count("join r") == 2);
+    CHECK(got.count("leave r") == 2);
+    CHECK(got.count("delete r") == 2);
+}

@@ -31,6 +31,8 @@ public:
     virtual std::vector<std::string> rooms_of(adapter::member const& m) const = 0;
     virtual std::size_t room_size(std::string_view room) const = 0;
     virtual std::size_t member_count() const = 0;
+    /// Installs room lifecycle hooks on this shard's adapter.
+    virtual void set_room_hooks(adapter::room_hooks const& h) = 0;
     /// Queues `m` on every local socket `opt` selects.
     virtual void deliver(transport::message_ptr const& m,
                          adapter::broadcast_options const& opt) = 0;
@@ -55,6 +57,7 @@ public:
     }
     std::size_t room_size(std::string_view room) const override { return adapter_.room_size(room); }
     std::size_t member_count() const override { return adapter_.member_count(); }
+    void set_room_hooks(adapter::room_hooks const& h) override { adapter_.hooks() = h; }
     void deliver(transport::message_ptr const& m, adapter::broadcast_options const& opt) override {
         adapter_.for_each(opt, [&](adapter::member& s) { Deliver{}(s, m, opt.is_volatile); });
     }

@@ -508,7 +508,15 @@ inline void name_space::emit(std::string_view event,
 }
 
 inline void name_space::add_shard(std::unique_ptr<detail::nsp_shard_base> s) {
+    s->set_room_hooks(room_hooks_);
     shards_.push_back(std::move(s));
+}
+
+inline name_space& name_space::room_hooks(adapter::room_hooks hooks) {
+    room_hooks_ = std::move(hooks);
+    for (auto& s : shards_)
+        s->set_room_hooks(room_hooks_);
+    return *this;
 }
 
 inline void name_space::broadcast(transport::message_ptr m, adapter::broadcast_options const& opt) {
