@@ -29,13 +29,11 @@ public:
 
     template<class... Args>
     void operator()(Args const&... args) {
-        boost::json::array a;
-        (a.push_back(to_json(args)), ...);
-        send(std::move(a));
+        send(detail::make_payload(std::nullopt, args...));
     }
 
-    /// Sends `args` as the acknowledgement's arguments (internal, and for forwarding).
-    void send(boost::json::array args);
+    /// Sends `p` as the acknowledgement's arguments (internal).
+    void send(detail::payload p);
 
 private:
     struct state {

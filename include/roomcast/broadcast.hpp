@@ -61,23 +61,19 @@ public:
     /// Emits `event` with `args` (each converted with `roomcast::to_json`).
     template<class... Args>
     void emit(std::string_view event, Args const&... args) const {
-        boost::json::array a;
-        a.reserve(1 + sizeof...(Args));
-        a.emplace_back(event);
-        (a.push_back(to_json(args)), ...);
-        send_event(std::move(a));
+        send_event(detail::make_payload(event, args...));
     }
     void emit(std::string_view event, std::initializer_list<boost::json::value_ref> arg) const {
-        boost::json::array a;
-        a.emplace_back(event);
-        a.push_back(boost::json::value(arg));
-        send_event(std::move(a));
+        detail::payload p;
+        p.args.emplace_back(event);
+        p.args.push_back(boost::json::value(arg));
+        send_event(std::move(p));
     }
 
     adapter::broadcast_options const& options() const noexcept { return opt_; }
 
 private:
-    void send_event(boost::json::array args) const;
+    void send_event(detail::payload p) const;
 
     name_space* nsp_;
     adapter::broadcast_options opt_;

@@ -10,6 +10,8 @@
 // `boost::json::value_from`, except that an empty `std::optional` member of a described struct
 // is left out, as JSON.stringify leaves out `undefined`.
 
+#include <roomcast/protocol/socketio.hpp>
+
 #include <boost/describe/class.hpp>
 #include <boost/describe/members.hpp>
 #include <boost/json/value.hpp>
@@ -22,6 +24,8 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -73,6 +77,83 @@ inline char const* kind_name(boost::json::value const& v) noexcept {
 }
 } // namespace detail
 
+template<class T>
+boost::json::value to_json(T const& x);
+
+/// Bytes that travel as a Socket.IO binary attachment: a Buffer, ArrayBuffer or Blob on the
+/// JavaScript side, `bytes` in Python. As a handler parameter it receives an attachment the
+/// client sent; passed to `emit`, it is sent as one (the packet becomes a BINARY_EVENT).
+/// Attachments may sit anywhere in the arguments: in structs, vectors, optionals.
+struct binary {
+    std::vector<std::uint8_t> bytes;
+
+    binary() = default;
+    explicit binary(std::vector<std::uint8_t> b)
+        : bytes(std::move(b)) {}
+    explicit binary(std::string_view s)
+        : bytes(s.begin(), s.end()) {}
+
+    std::size_t size() const noexcept { return bytes.size(); }
+    std::uint8_t const* data() const noexcept { return bytes.data(); }
+    std::string_view view() const noexcept {
+        return {reinterpret_cast<char const*>(bytes.data()), bytes.size()};
+    }
+    friend bool operator==(binary const&, binary const&) = default;
+};
+
+namespace detail {
+/// Collects the attachments of the packet being built on this thread (set by emit while it
+/// converts arguments; conversion is synchronous, so a thread-local is exact).
+inline std::vector<std::string>*& attachment_sink() noexcept {
+    thread_local std::vector<std::string>* sink = nullptr;
+    return sink;
+}
+
+/// Installs a sink for the duration of one packet's conversion.
+class collect_attachments {
+public:
+    collect_attachments() noexcept
+        : previous_(attachment_sink()) {
+        attachment_sink() = &out_;
+    }
+    ~collect_attachments() { attachment_sink() = previous_; }
+    collect_attachments(collect_attachments const&) = delete;
+    collect_attachments& operator=(collect_attachments const&) = delete;
+    std::vector<std::string>& attachments() noexcept { return out_; }
+
+private:
+    std::vector<std::string>* previous_;
+    std::vector<std::string> out_;
+};
+
+/// An event's or an ack's arguments, converted, with the binary attachments they hold.
+struct payload {
+    boost::json::array args;
+    std::vector<std::string> attachments;
+};
+
+/// Converts `a...` (after `event`, when there is one) for one packet.
+template<class... A>
+payload make_payload(std::optional<std::string_view> event, A const&... a) {
+    collect_attachments collect;
+    payload p;
+    p.args.reserve(sizeof...(A) + 1);
+    if (event)
+        p.args.emplace_back(*event);
+    (p.args.push_back(to_json(a)), ...);
+    p.attachments = std::move(collect.attachments());
+    return p;
+}
+
+inline boost::json::value attach(binary const& b) {
+    auto* sink = attachment_sink();
+    if (!sink) // converted outside an emit: there is nowhere to attach the bytes
+        throw std::logic_error("roomcast::binary converts to JSON only inside emit");
+    sink->emplace_back(b.view());
+    return protocol::socketio::make_placeholder(sink->size() - 1);
+}
+} // namespace detail
+
 /// Where and why a payload did not convert. `path` names the field as JavaScript would
 /// (`.roomName`, `[2].id`); empty for the argument itself.
 struct conversion_error {
@@ -107,8 +188,16 @@ struct type_name_of {
     }
 };
 
+/// What a conversion carries down the tree: where it is, what went wrong, and the binary
+/// attachments that placeholders stand for.
+struct convert_context {
+    std::string path;
+    conversion_error err;
+    std::span<std::string const> attachments;
+};
+
 template<class T>
-bool convert_into(boost::json::value const* v, T& out, std::string& path, conversion_error& err);
+bool convert_into(boost::json::value const* v, T& out, convert_context& cx);
 
 inline bool fail(conversion_error& err, std::string const& path, std::string expected,
                  boost::json::value const* v) {
@@ -154,14 +243,16 @@ bool convert_integer(boost::json::value const& v, T& out) {
 }
 
 template<class T>
-bool convert_into(boost::json::value const* v, T& out, std::string& path, conversion_error& err) {
+bool convert_into(boost::json::value const* v, T& out, convert_context& cx) {
+    auto& path = cx.path;
+    auto& err = cx.err;
     if constexpr (is_optional<T>::value) {
         if (!v || v->is_null()) {
             out.reset();
             return true;
         }
         typename T::value_type inner{};
-        if (!convert_into(v, inner, path, err))
+        if (!convert_into(v, inner, cx))
             return false;
         out = std::move(inner);
         return true;
@@ -169,6 +260,14 @@ bool convert_into(boost::json::value const* v, T& out, std::string& path, conver
         if (!v)
             return fail(err, path, "a value", v);
         out = *v;
+        return true;
+    } else if constexpr (std::is_same_v<T, binary>) {
+        // A binary attachment arrives as {"_placeholder":true,"num":i} (Socket.IO v5 §binary).
+        auto const idx = v ? protocol::socketio::placeholder_index(*v) : std::nullopt;
+        if (!idx || *idx >= cx.attachments.size())
+            return fail(err, path, "binary", v);
+        auto const& bytes = cx.attachments[*idx];
+        out.bytes.assign(bytes.begin(), bytes.end());
         return true;
     } else if constexpr (std::is_same_v<T, boost::json::object>) {
         if (!v || !v->is_object())
@@ -211,7 +310,7 @@ bool convert_into(boost::json::value const* v, T& out, std::string& path, conver
         for (std::size_t i = 0; i < a.size(); ++i) {
             path += '[' + std::to_string(i) + ']';
             typename T::value_type e{};
-            if (!convert_into(&a[i], e, path, err))
+            if (!convert_into(&a[i], e, cx))
                 return false;
             out.push_back(std::move(e));
             path.resize(len);
@@ -226,7 +325,7 @@ bool convert_into(boost::json::value const* v, T& out, std::string& path, conver
             path += '.';
             path += kv.key();
             typename T::mapped_type e{};
-            if (!convert_into(&kv.value(), e, path, err))
+            if (!convert_into(&kv.value(), e, cx))
                 return false;
             out.emplace(std::string(kv.key()), std::move(e));
             path.resize(len);
@@ -245,7 +344,7 @@ bool convert_into(boost::json::value const* v, T& out, std::string& path, conver
                 return;
             path += '.';
             path += d.name;
-            ok = convert_into(o.if_contains(d.name), out.*d.pointer, path, err);
+            ok = convert_into(o.if_contains(d.name), out.*d.pointer, cx);
             if (ok)
                 path.resize(len);
         });
@@ -261,19 +360,27 @@ bool convert_into(boost::json::value const* v, T& out, std::string& path, conver
 } // namespace detail
 
 /// Converts client JSON to `T`. `v` null means the value is absent (an argument the client
-/// did not send, or a missing field): only a `std::optional` accepts that.
+/// did not send, or a missing field): only a `std::optional` accepts that. `attachments` are
+/// the packet's binary attachments, which `roomcast::binary` values refer to.
 /// Never throws for bad input; the error names the failing field.
 template<class T>
-bool from_json(boost::json::value const* v, T& out, conversion_error& err) {
-    std::string path;
-    return detail::convert_into(v, out, path, err);
+bool from_json(boost::json::value const* v, T& out, conversion_error& err,
+               std::span<std::string const> attachments = {}) {
+    detail::convert_context cx{{}, {}, attachments};
+    bool const ok = detail::convert_into(v, out, cx);
+    if (!ok)
+        err = std::move(cx.err);
+    return ok;
 }
 
 /// Converts `x` to JSON for the wire (see the header comment for the one difference from
-/// boost::json::value_from).
+/// boost::json::value_from). A `roomcast::binary` becomes a placeholder for an attachment of
+/// the packet being emitted; converting one outside an emit throws std::logic_error.
 template<class T>
 boost::json::value to_json(T const& x) {
-    if constexpr (detail::is_optional<T>::value) {
+    if constexpr (std::is_same_v<T, binary>) {
+        return detail::attach(x); // a placeholder; the bytes go with the packet
+    } else if constexpr (detail::is_optional<T>::value) {
         return x ? to_json(*x) : boost::json::value(nullptr);
     } else if constexpr (detail::is_vector<T>::value) {
         boost::json::array a;

@@ -142,7 +142,7 @@ public:
     void on_close(std::string_view why);
 
     /// Sends an EVENT packet whose data is `args` (internal).
-    void send_event(boost::json::array args);
+    void send_event(detail::payload p);
 
     /// The connection's Socket.IO client (internal: acks use it).
     std::weak_ptr<detail::client> client_weak() const noexcept { return client_; }
@@ -171,22 +171,19 @@ private:
                                          "token (a callback, asio::use_awaitable...)");
         constexpr std::size_t n = sizeof...(T) - 1;
         auto refs = std::forward_as_tuple(std::forward<T>(all)...);
-        boost::json::array a;
-        a.reserve(n + 1);
-        a.emplace_back(event);
-        [&]<std::size_t... I>(std::index_sequence<I...>) {
-            (a.push_back(to_json(std::get<I>(refs))), ...);
+        auto p = [&]<std::size_t... I>(std::index_sequence<I...>) {
+            return detail::make_payload(event, std::get<I>(refs)...);
         }
         (std::make_index_sequence<n>{});
         return boost::asio::async_initiate<std::tuple_element_t<n, std::tuple<T...>>,
                                            void(boost::system::error_code, boost::json::array)>(
-            [this, timeout](auto handler, boost::json::array args) {
+            [this, timeout](auto handler, detail::payload args) {
                 start_ack(std::move(args), timeout, ack_handler(std::move(handler)));
             },
-            std::get<n>(refs), std::move(a));
+            std::get<n>(refs), std::move(p));
     }
 
-    void start_ack(boost::json::array args, std::optional<std::chrono::milliseconds> timeout,
+    void start_ack(detail::payload args, std::optional<std::chrono::milliseconds> timeout,
                    ack_handler h);
     void finish_ack(std::uint64_t id, boost::system::error_code ec, boost::json::array args);
     /// Completes `h` on its associated executor (never inside the caller).

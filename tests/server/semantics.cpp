@@ -14,6 +14,8 @@ using namespace roomcast::test;
 using namespace std::chrono_literals;
 
 namespace {
+void no_handlers_semantics(roomcast::server<>&) {}
+
 std::string handshake(raw_client& c, std::uint16_t port, std::string const& connect = "40") {
     REQUIRE(!c.connect(port));
     REQUIRE(c.read().value_or("").substr(0, 1) == "0");
@@ -200,4 +202,68 @@ TEST_CASE("on_any sees every incoming event before its handler, handled or not")
     CHECK(s[0] == "known 1");
     CHECK(s[1] == "handler");
     CHECK(s[2] == R"(unknown "a" {"b":2})");
+}
+
+namespace {
+struct upload {
+    std::string name;
+    roomcast::binary data;
+    std::optional<roomcast::binary> thumbnail;
+};
+BOOST_DESCRIBE_STRUCT(upload, (), (name, data, thumbnail))
+} // namespace
+
+TEST_CASE("binary attachments: received into roomcast::binary, sent back, broadcast") {
+    test_server srv({}, [](roomcast::server<>& io) {
+        io.on("upload", [](roomcast::socket& s, upload const& u) {
+            s.emit("stored", u.name, u); // the same struct back: its bytes as attachments
+            return u.data.size();
+        });
+        io.on("join", [](roomcast::socket& s) { s.join("r"); });
+        io.on("share", [&io](roomcast::socket&, roomcast::binary b, roomcast::binary c) {
+            io.to("r").emit("shared", std::vector<roomcast::binary>{c, b});
+        });
+        io.on("raw", [](roomcast::socket&, boost::json::value v) { return v; });
+    });
+    raw_client c, peer;
+    REQUIRE(handshake(c, srv.port()).substr(0, 2) == "40");
+    REQUIRE(handshake(peer, srv.port()).substr(0, 2) == "40");
+
+    std::string const bytes("\x00\x01\xfe\xff", 4);
+    c.write(R"(451-1["upload",{"name":"a.bin","data":{"_placeholder":true,"num":0}}])");
+    c.write(bytes, true);
+    CHECK(c.read_packet() ==
+          R"(451-["stored","a.bin",{"name":"a.bin","data":{"_placeholder":true,"num":0}}])");
+    CHECK(c.read_packet() == bytes);
+    CHECK(c.last_binary());
+    CHECK(c.read_packet() == "431[4]");
+
+    // Two attachments, referenced out of order, broadcast to a room: every member gets the
+    // text frame and then both binary frames, in order.
+    c.write(R"(42["join"])");
+    peer.write(R"(42["join"])");
+    c.write(R"(452-["share",{"_placeholder":true,"num":1},{"_placeholder":true,"num":0}])");
+    c.write("zero", true);
+    c.write("one", true);
+    for (auto* r : {&c, &peer}) {
+        CHECK(r->read_packet() ==
+              R"(452-["shared",[{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]])");
+        CHECK(r->read_packet() == "zero"); // c was the second argument: attachment 1 -> "zero"
+        CHECK(r->read_packet() == "one");
+    }
+
+    // A placeholder where binary is expected but missing, or a string where binary is
+    // expected: a conversion error naming the field, through the ack.
+    c.write(R"(423["upload",{"name":"x","data":"not bytes"}])");
+    CHECK(
+        c.read_packet() ==
+        R"(433[{"error":"event \"upload\": argument 1: field .data: expected binary, got string"}])");
+}
+
+TEST_CASE("binary attachments: a placeholder naming a missing attachment is a parse error") {
+    test_server srv({}, no_handlers_semantics);
+    raw_client c;
+    REQUIRE(handshake(c, srv.port()).substr(0, 2) == "40");
+    c.write(R"(451-["x",{"_placeholder":true,"num":1}])");
+    CHECK_FALSE(c.read_packet(2s));
 }

@@ -32,8 +32,6 @@ public:
 
     /// Queues an encoded message on the connection.
     transport::send_status send(transport::message_ptr m, bool is_volatile = false);
-    /// Encodes and sends one Socket.IO packet (text part, then any attachments).
-    void send_packet(protocol::socketio::packet const& p);
 
     /// Forgets the socket of `nsp` (it disconnected); returns it so the caller can keep it
     /// alive until it is done with it.

@@ -16,6 +16,7 @@
 #include <exception>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -38,6 +39,7 @@ struct event_call {
     std::string_view event;
     boost::json::array const& args; ///< the packet's data: args[0] is the event name
     std::optional<std::uint64_t> ack_id;
+    std::span<std::string const> attachments = {}; ///< what binary placeholders stand for
 };
 
 using event_handler = std::function<void(socket&, event_call const&)>;
@@ -65,7 +67,7 @@ struct callable_traits<R (C::*)(A...) const noexcept> : callable_traits<R (*)(A.
 void report_handler_error(socket& s, event_call const& call, std::string message,
                           std::exception_ptr ex);
 /// Sends `value` as the acknowledgement of `call`, if one was asked.
-void send_ack(socket& s, event_call const& call, boost::json::array args);
+void send_ack(socket& s, event_call const& call, payload p);
 /// The `ack` object for `call`. A template so that calls from handler templates are
 /// dependent: `ack` need only be complete when they are instantiated.
 template<bool = true>
@@ -84,7 +86,9 @@ void invoke_typed(F& f, socket& s, event_call const& call, boost::mp11::mp_list<
     [[maybe_unused]] auto const arg = [&](std::size_t i) -> boost::json::value const* {
         return i + 1 < call.args.size() ? &call.args[i + 1] : nullptr;
     };
-    ((ok = ok && (from_json(arg(I), std::get<I>(values), err) || ((failed = I), false))), ...);
+    ((ok = ok && (from_json(arg(I), std::get<I>(values), err, call.attachments) ||
+                  ((failed = I), false))),
+     ...);
     if (!ok) {
         std::string m = "event \"" + std::string(call.event) + "\": argument " +
                         std::to_string(failed + 1) + ": " + err.message();
@@ -103,11 +107,8 @@ void invoke_typed(F& f, socket& s, event_call const& call, boost::mp11::mp_list<
         } else {
             // A returned value answers the acknowledgement.
             decltype(auto) r = run();
-            if (call.ack_id) {
-                boost::json::array a;
-                a.push_back(to_json(r));
-                send_ack(s, call, std::move(a));
-            }
+            if (call.ack_id)
+                send_ack(s, call, make_payload(std::nullopt, r));
         }
     } catch (std::exception const& e) {
         report_handler_error(

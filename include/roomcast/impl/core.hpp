@@ -35,13 +35,22 @@ inline transport::message_ptr encode_message(protocol::socketio::packet const& p
     auto m = std::make_shared<transport::message>();
     m->data += '4';
     protocol::socketio::encode_to(m->data, p);
+    m->attachments = p.attachments; // the binary frames that follow, for BINARY_* packets
     return m;
 }
 
+/// A packet; with attachments, an EVENT or ACK becomes its BINARY_* form.
 inline protocol::socketio::packet make_packet(protocol::socketio::packet_type t,
                                               std::string_view nsp, boost::json::value data = {},
-                                              std::optional<std::uint64_t> id = std::nullopt) {
+                                              std::optional<std::uint64_t> id = std::nullopt,
+                                              std::vector<std::string> attachments = {}) {
+    using protocol::socketio::packet_type;
     protocol::socketio::packet p;
+    if (!attachments.empty() && t == packet_type::event)
+        t = packet_type::binary_event;
+    if (!attachments.empty() && t == packet_type::ack)
+        t = packet_type::binary_ack;
+    p.attachments = std::move(attachments);
     p.type = t;
     p.nsp.assign(nsp);
     p.data = std::move(data);
@@ -56,19 +65,20 @@ struct deliver_to_socket {
     }
 };
 
-inline void send_ack(socket& s, event_call const& call, boost::json::array args) {
+inline void send_ack(socket& s, event_call const& call, payload p) {
     if (!call.ack_id)
         return;
-    s.deliver(encode_message(make_packet(protocol::socketio::packet_type::ack, s.nsp().name(),
-                                         std::move(args), call.ack_id)));
+    s.deliver(
+        encode_message(make_packet(protocol::socketio::packet_type::ack, s.nsp().name(),
+                                   std::move(p.args), call.ack_id, std::move(p.attachments))));
 }
 
 inline void report_handler_error(socket& s, event_call const& call, std::string message,
                                  std::exception_ptr ex) {
     if (call.ack_id) {
-        boost::json::array a;
-        a.push_back(boost::json::object{{"error", message}});
-        send_ack(s, call, std::move(a));
+        payload p;
+        p.args.push_back(boost::json::object{{"error", message}});
+        send_ack(s, call, std::move(p));
     }
     s.nsp().call_error(s, handler_error{std::string(call.event), std::move(message), ex});
 }
@@ -129,12 +139,6 @@ inline transport::send_status client::send(transport::message_ptr m, bool is_vol
     return conn_->send(std::move(m), is_volatile);
 }
 
-inline void client::send_packet(protocol::socketio::packet const& p) {
-    send(encode_message(p));
-    for (auto const& a : p.attachments)
-        send(std::make_shared<transport::message const>(transport::message{a, true}));
-}
-
 inline void client::on_message(std::string_view data, bool binary) {
     if (closed_)
         return;
@@ -182,7 +186,7 @@ inline void client::dispatch(protocol::socketio::packet p) {
         std::string name = args.front().is_string()
                                ? std::string(args.front().get_string())
                                : protocol::serialize(args.front()); // numeric event names
-        s->nsp().dispatch(*s, event_call{name, args, p.id});
+        s->nsp().dispatch(*s, event_call{name, args, p.id, p.attachments});
         return;
     }
     case packet_type::ack:
@@ -325,26 +329,23 @@ inline void socket::leave(std::string_view room) {
 
 template<class... Args>
 void socket::emit(std::string_view event, Args const&... args) {
-    boost::json::array a;
-    a.reserve(1 + sizeof...(Args));
-    a.emplace_back(event);
-    (a.push_back(to_json(args)), ...);
-    send_event(std::move(a));
+    send_event(detail::make_payload(event, args...));
 }
 
 inline void socket::emit(std::string_view event,
                          std::initializer_list<boost::json::value_ref> arg) {
-    boost::json::array a;
-    a.emplace_back(event);
-    a.push_back(boost::json::value(arg));
-    send_event(std::move(a));
+    detail::payload p;
+    p.args.emplace_back(event);
+    p.args.push_back(boost::json::value(arg));
+    send_event(std::move(p));
 }
 
-inline void socket::send_event(boost::json::array args) {
+inline void socket::send_event(detail::payload p) {
     if (state_ == state::disconnected)
         return;
-    deliver(detail::encode_message(
-        detail::make_packet(protocol::socketio::packet_type::event, nsp_name(), std::move(args))));
+    deliver(detail::encode_message(detail::make_packet(protocol::socketio::packet_type::event,
+                                                       nsp_name(), std::move(p.args), std::nullopt,
+                                                       std::move(p.attachments))));
 }
 
 inline transport::send_status socket::deliver(transport::message_ptr const& m, bool is_volatile) {
@@ -406,7 +407,7 @@ inline boost::asio::any_io_executor socket::get_executor() const {
     return local_->context().get_executor();
 }
 
-inline void socket::start_ack(boost::json::array args,
+inline void socket::start_ack(detail::payload args,
                               std::optional<std::chrono::milliseconds> timeout, ack_handler h) {
     if (state_ == state::disconnected)
         return complete(std::move(h), error::disconnected, {});
@@ -423,7 +424,8 @@ inline void socket::start_ack(boost::json::array args,
         });
     }
     deliver(detail::encode_message(detail::make_packet(protocol::socketio::packet_type::event,
-                                                       nsp_name(), std::move(args), id)));
+                                                       nsp_name(), std::move(args.args), id,
+                                                       std::move(args.attachments))));
 }
 
 inline void socket::on_ack(std::uint64_t id, boost::json::array args) {
@@ -453,14 +455,15 @@ inline void socket::complete(ack_handler h, boost::system::error_code ec, boost:
 
 // --- ack -----------------------------------------------------------------------------------
 
-inline void ack::send(boost::json::array args) {
+inline void ack::send(detail::payload p) {
     if (!state_ || state_->sent.exchange(true))
         return;
     auto c = state_->client.lock();
     if (!c)
         return;
     auto m = detail::encode_message(detail::make_packet(protocol::socketio::packet_type::ack,
-                                                        state_->nsp, std::move(args), state_->id));
+                                                        state_->nsp, std::move(p.args), state_->id,
+                                                        std::move(p.attachments)));
     // The client lives on its shard: answer there (in place when already on it).
     auto ex = c->connection().get_executor();
     boost::asio::dispatch(ex, [c = std::move(c), m = std::move(m)] { c->send(m); });
@@ -477,9 +480,11 @@ ack detail::make_ack(socket& s, event_call const& call) {
 
 // --- broadcast_operator --------------------------------------------------------------------
 
-inline void broadcast_operator::send_event(boost::json::array args) const {
-    auto m = detail::encode_message(
-        detail::make_packet(protocol::socketio::packet_type::event, nsp_->name(), std::move(args)));
+inline void broadcast_operator::send_event(detail::payload p) const {
+    // Encoded once, attachments included, for every recipient on every shard.
+    auto m = detail::encode_message(detail::make_packet(protocol::socketio::packet_type::event,
+                                                        nsp_->name(), std::move(p.args),
+                                                        std::nullopt, std::move(p.attachments)));
     nsp_->broadcast(std::move(m), opt_);
 }
 

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace roomcast::transport {
 
@@ -17,6 +18,17 @@ namespace roomcast::transport {
 struct message {
     std::string data; ///< the Engine.IO packet text ("4..."), or the bytes of a binary message
     bool binary = false;
+    /// Binary frames that follow `data` at once, in order: the attachments of a Socket.IO
+    /// binary packet. They share `data`'s place in the queue, so nothing comes between them.
+    std::vector<std::string> attachments = {};
+
+    /// Bytes this message holds in a write queue.
+    std::size_t size() const noexcept {
+        auto n = data.size();
+        for (auto const& a : attachments)
+            n += a.size();
+        return n;
+    }
 };
 using message_ptr = std::shared_ptr<message const>;
 

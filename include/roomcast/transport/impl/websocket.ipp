@@ -154,7 +154,7 @@ public:
             return send_status::closed;
         if (is_volatile && writing_)
             return send_status::dropped;
-        if (queued_bytes_ + m->data.size() > opt_.max_queue_bytes) {
+        if (queued_bytes_ + m->size() > opt_.max_queue_bytes) {
             fail(reason::transport_error);
             return send_status::dropped;
         }
@@ -182,7 +182,7 @@ private:
     enum class state { handshake, open, closing, closed };
 
     void send_raw(message_ptr m) {
-        queued_bytes_ += m->data.size();
+        queued_bytes_ += m->size();
         queue_.push_back(std::move(m));
         if (!writing_)
             write_next();
@@ -191,15 +191,24 @@ private:
     void write_next() {
         writing_ = true;
         auto const& m = *queue_.front();
-        ws_.text(!m.binary);
+        // Part 0 is the message itself, parts 1..n its attachments (always binary frames).
+        auto const& bytes = part_ == 0 ? m.data : m.attachments[part_ - 1];
+        ws_.text(part_ == 0 && !m.binary);
         ws_.async_write(
-            net::buffer(m.data),
+            net::buffer(bytes),
             [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
     }
 
     void on_write(beast::error_code ec) {
         writing_ = false;
-        queued_bytes_ -= queue_.front()->data.size();
+        if (!ec && part_ < queue_.front()->attachments.size()) {
+            ++part_; // the rest of this packet before anything else
+            if (state_ != state::closed)
+                write_next();
+            return;
+        }
+        part_ = 0;
+        queued_bytes_ -= queue_.front()->size();
         queue_.pop_front();
         if (ec) {
             fail(reason::transport_error);
@@ -347,6 +356,7 @@ private:
     std::size_t queued_bytes_ = 0;
     state state_ = state::handshake;
     bool writing_ = false;
+    std::size_t part_ = 0; // which frame of the front message is being written
     bool awaiting_pong_ = false;
     bool notified_ = false;
 };
