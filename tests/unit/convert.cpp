@@ -482,3 +482,51 @@ TEST_CASE("to_json then from_json gives back the value", "[convert][to_json]") {
     CHECK(back.urgent);
     CHECK_FALSE(back.reviewer);
 }
+
+namespace {
+struct file_msg {
+    std::string name;
+    roomcast::binary data;
+    std::vector<roomcast::binary> parts;
+};
+BOOST_DESCRIBE_STRUCT(file_msg, (), (name, data, parts))
+} // namespace
+
+TEST_CASE("binary: placeholders resolve to the packet's attachments", "[convert][binary]") {
+    std::vector<std::string> const att = {"first", std::string("\x00\xff", 2)};
+    auto const v = *roomcast::protocol::parse_json(
+        R"({"name":"f","data":{"_placeholder":true,"num":1},"parts":[{"_placeholder":true,"num":0}]})");
+    file_msg out;
+    roomcast::conversion_error err;
+    REQUIRE(roomcast::from_json(&v, out, err, att));
+    CHECK(out.data.view() == att[1]);
+    REQUIRE(out.parts.size() == 1);
+    CHECK(out.parts[0].view() == "first");
+
+    // A placeholder past the attachments, or no placeholder at all, is an error naming the field.
+    auto const bad =
+        *roomcast::protocol::parse_json(R"({"name":"f","data":{"_placeholder":true,"num":2}})");
+    CHECK_FALSE(roomcast::from_json(&bad, out, err, att));
+    CHECK(err.message() == "field .data: expected binary, got object");
+    auto const text = *roomcast::protocol::parse_json(R"({"name":"f","data":"AAE="})");
+    CHECK_FALSE(roomcast::from_json(&text, out, err, att));
+    CHECK(err.message() == "field .data: expected binary, got string");
+}
+
+TEST_CASE("binary: emitted values become placeholders and attachments", "[convert][binary]") {
+    file_msg m{"f",
+               roomcast::binary(std::string_view("abc")),
+               {roomcast::binary(std::string_view("x")), roomcast::binary(std::string_view("y"))}};
+    auto const p =
+        roomcast::detail::make_payload("file", m, roomcast::binary(std::string_view("z")));
+    CHECK(roomcast::protocol::serialize(p.args) ==
+          R"(["file",{"name":"f","data":{"_placeholder":true,"num":0},"parts":[)"
+          R"({"_placeholder":true,"num":1},{"_placeholder":true,"num":2}]},)"
+          R"({"_placeholder":true,"num":3}])");
+    CHECK(p.attachments == std::vector<std::string>{"abc", "x", "y", "z"});
+    // Outside an emit there is nowhere to put the bytes.
+    CHECK_THROWS_AS(roomcast::to_json(roomcast::binary(std::string_view("q"))), std::logic_error);
+    // And nothing leaks from one packet into the next.
+    auto const q = roomcast::detail::make_payload(std::nullopt, 1);
+    CHECK(q.attachments.empty());
+}
