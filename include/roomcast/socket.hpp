@@ -5,10 +5,9 @@
 #include <roomcast/adapter/member.hpp>
 #include <roomcast/convert.hpp>
 #include <roomcast/detail/fwd.hpp>
+#include <roomcast/error.hpp>
 #include <roomcast/transport/connection.hpp>
 #include <roomcast/transport/options.hpp>
-
-#include <roomcast/error.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
