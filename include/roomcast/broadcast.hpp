@@ -64,10 +64,7 @@ public:
         send_event(detail::make_payload(event, args...));
     }
     void emit(std::string_view event, std::initializer_list<boost::json::value_ref> arg) const {
-        detail::payload p;
-        p.args.emplace_back(event);
-        p.args.push_back(boost::json::value(arg));
-        send_event(std::move(p));
+        send_event(detail::event_payload(event, boost::json::value(arg)));
     }
 
     adapter::broadcast_options const& options() const noexcept { return opt_; }

@@ -145,6 +145,16 @@ payload make_payload(std::optional<std::string_view> event, A const&... a) {
     return p;
 }
 
+/// An event with one argument that is JSON already (a braced list given to emit): it holds
+/// no binary, so there is nothing to collect.
+inline payload event_payload(std::string_view event, boost::json::value arg) {
+    payload p;
+    p.args.reserve(2);
+    p.args.emplace_back(event);
+    p.args.push_back(std::move(arg));
+    return p;
+}
+
 inline boost::json::value attach(binary const& b) {
     auto* sink = attachment_sink();
     if (!sink) // converted outside an emit: there is nowhere to attach the bytes

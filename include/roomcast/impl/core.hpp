@@ -31,11 +31,12 @@ namespace roomcast {
 namespace detail {
 
 /// The Engine.IO message carrying Socket.IO packet `p` (text part only).
-inline transport::message_ptr encode_message(protocol::socketio::packet const& p) {
+inline transport::message_ptr encode_message(protocol::socketio::packet p) {
     auto m = std::make_shared<transport::message>();
     m->data += '4';
     protocol::socketio::encode_to(m->data, p);
-    m->attachments = p.attachments; // the binary frames that follow, for BINARY_* packets
+    // The binary frames that follow, for BINARY_* packets: moved, never copied.
+    m->attachments = std::move(p.attachments);
     return m;
 }
 
@@ -334,10 +335,7 @@ void socket::emit(std::string_view event, Args const&... args) {
 
 inline void socket::emit(std::string_view event,
                          std::initializer_list<boost::json::value_ref> arg) {
-    detail::payload p;
-    p.args.emplace_back(event);
-    p.args.push_back(boost::json::value(arg));
-    send_event(std::move(p));
+    send_event(detail::event_payload(event, boost::json::value(arg)));
 }
 
 inline void socket::send_event(detail::payload p) {
