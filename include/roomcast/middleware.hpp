@@ -14,17 +14,19 @@
 
 namespace roomcast {
 
-/// Refuses a connection from middleware. The client's `connect_error` handler receives an
-/// Error whose `message` is `message` and whose `data` is `data` (left out when null).
+/// Refuses a connection or a packet from middleware. For a connection, the client's
+/// `connect_error` handler receives an Error whose `message` is `message` and whose `data` is
+/// `data` (left out when null). For a packet, the namespace's error hook gets `message`.
 struct connect_error {
     std::string message;
     boost::json::value data = nullptr;
 };
 
-/// Continues or refuses a connection: what connection middleware receives beside the socket.
-/// `n()` passes to the next middleware (then to the connection), `n(connect_error{...})`
+/// Continues or refuses: what middleware receives beside the socket. `n()` passes to the next
+/// middleware (then to the connection or the event's handler), `n(connect_error{...})`
 /// refuses. Call it once; later calls do nothing. It may be called later (after a database
-/// lookup, say) and from any thread: the rest runs on the socket's shard.
+/// lookup, say) and from any thread: the rest runs on the socket's shard. A middleware that
+/// never calls it holds the connection (or the packet) until the client goes.
 class next {
 public:
     using continuation = std::function<void(std::optional<connect_error>)>;

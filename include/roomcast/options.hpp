@@ -27,6 +27,8 @@ struct options {
     transport::options transport = {};
     /// An Engine.IO connection that joins no namespace within this time is closed.
     std::chrono::milliseconds connect_timeout{45000};
+    /// Drop a child of a dynamic namespace (`io.of(regex)`) once its last socket has left.
+    bool cleanup_empty_child_namespaces = false;
     /// Binary attachments one packet may announce (more closes the connection: parse error).
     std::size_t max_attachments = 10;
     /// Close the server on SIGINT and SIGTERM while `run()` runs (only when the server owns

@@ -22,6 +22,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <regex>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -68,19 +69,43 @@ public:
         return get_or_add_namespace(name);
     }
 
+    /// A dynamic namespace: the parent of every namespace whose whole name matches
+    /// `pattern` (`io.of(std::regex("^/room-\\d+$"))`). A child is created when a client first
+    /// connects to such a name, with a copy of the handlers, hooks and middleware the parent
+    /// has then. A static namespace of the same name wins; the first parent that matches
+    /// wins. Set `cleanup_empty_child_namespaces` to drop children once their last socket
+    /// left. Call before running.
+    name_space& of(std::regex pattern) {
+        return add_parent_namespace(
+            [re = std::move(pattern)](std::string_view name, handshake_info const&) {
+                return std::regex_match(name.begin(), name.end(), re);
+            });
+    }
+    /// A dynamic namespace decided by `match(name, handshake) -> bool`, called on the
+    /// connecting client's shard (so it must be thread-safe with several shards).
+    name_space& of(detail::namespace_predicate match) {
+        return add_parent_namespace(std::move(match));
+    }
+
     /// Shorthands for the main namespace "/".
     template<class F>
     server& on(std::string_view event, F&& f) {
         of("/").on(event, std::forward<F>(f));
         return *this;
     }
-    server& use(std::function<void(socket&, next)> f) {
-        of("/").use(std::move(f));
+    template<class F>
+    server& use(F&& f) {
+        of("/").use(std::forward<F>(f));
         return *this;
     }
     server&
     on_any(std::function<void(socket&, std::string_view, std::span<boost::json::value const>)> f) {
         of("/").on_any(std::move(f));
+        return *this;
+    }
+    server& on_any_outgoing(
+        std::function<void(socket&, std::string_view, std::span<boost::json::value const>)> f) {
+        of("/").on_any_outgoing(std::move(f));
         return *this;
     }
     server& on_connection(std::function<void(socket&)> f) {
@@ -102,6 +127,9 @@ public:
     broadcast_operator to(std::string_view room) { return of("/").to(room); }
     broadcast_operator in(std::string_view room) { return of("/").in(room); }
     broadcast_operator except(std::string_view room) { return of("/").except(room); }
+    /// Every socket of "/", for the server-side utilities: `io.all().fetch_sockets(...)`,
+    /// `io.all().timeout(d).emit_with_ack(...)`, `io.all().disconnect_sockets()`.
+    broadcast_operator all() { return of("/").all(); }
     template<class... Args>
     void emit(std::string_view event, Args const&... args) {
         of("/").emit(event, args...);

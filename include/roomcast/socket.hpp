@@ -6,17 +6,21 @@
 #include <roomcast/convert.hpp>
 #include <roomcast/detail/fwd.hpp>
 #include <roomcast/error.hpp>
+#include <roomcast/handshake.hpp>
+#include <roomcast/middleware.hpp>
 #include <roomcast/transport/connection.hpp>
 #include <roomcast/transport/options.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/json/array.hpp>
 #include <boost/json/value.hpp>
 #include <boost/json/value_ref.hpp>
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <optional>
@@ -28,12 +32,6 @@
 #include <vector>
 
 namespace roomcast {
-
-/// What a client sent when it connected: the HTTP request of its Engine.IO session and the
-/// auth payload of its Socket.IO CONNECT packet.
-struct handshake_info : transport::request_info {
-    boost::json::object auth;
-};
 
 /// Socket.IO's disconnect reasons (the server side's names).
 namespace reason {
@@ -50,7 +48,7 @@ inline constexpr std::string_view forced_server_close = "forced server close";
 /// must be called on the socket's shard (from its handlers).
 class socket : public adapter::member, public std::enable_shared_from_this<socket> {
 public:
-    socket(std::string id, name_space& nsp, detail::nsp_shard_base& local,
+    socket(std::string id, std::shared_ptr<name_space> nsp, detail::nsp_shard_base& local,
            std::shared_ptr<detail::client> const& c, std::shared_ptr<handshake_info const> hs);
 
     // id() comes from adapter::member.
@@ -119,6 +117,15 @@ public:
     /// A broadcast to everyone in the namespace but this socket.
     broadcast_operator broadcast() const;
 
+    /// Adds packet middleware (Socket.IO's `socket.use`): `f(socket&, boost::json::array&
+    /// packet, roomcast::next n)` runs, in the order added, for every event this socket
+    /// receives, before `on_any` and the handler. `packet` is `[event, args...]` and may be
+    /// changed. `n()` goes on; `n(connect_error{message})` drops the event and reports
+    /// `message` to the namespace's error hook. `f` may be a coroutine returning
+    /// `asio::awaitable<void>`; an exception drops the event the same way.
+    template<class F>
+    socket& use(F&& f);
+
     /// Disconnects from this namespace (the client gets `disconnect` with
     /// "io server disconnect"); with `close`, closes the whole connection.
     void disconnect(bool close = false);
@@ -128,6 +135,9 @@ public:
 
     /// The handshake of this connection.
     handshake_info const& handshake() const noexcept { return *handshake_; }
+    std::shared_ptr<handshake_info const> const& handshake_ptr() const noexcept {
+        return handshake_;
+    }
 
     /// Free-form data of the host's, kept for the socket's life (Socket.IO's `socket.data`).
     boost::json::value& data() noexcept { return data_; }
@@ -153,9 +163,25 @@ public:
     /// The client acknowledged emit `id` with `args` (internal).
     void on_ack(std::uint64_t id, boost::json::array args);
 
-private:
     using ack_handler =
         boost::asio::any_completion_handler<void(boost::system::error_code, boost::json::array)>;
+    /// Waits for acknowledgement `id` of a packet already encoded, e.g. a broadcast
+    /// (internal). Returns false, and forgets `h`, if the socket is disconnected.
+    bool expect_ack(std::uint64_t id, std::optional<std::chrono::milliseconds> timeout,
+                    ack_handler& h);
+    /// Forgets pending acknowledgement `id`, completing it with `ec` (internal).
+    void finish_ack(std::uint64_t id, boost::system::error_code ec, boost::json::array args);
+
+    /// Runs the packet middleware, then `on_any` and the handler (internal).
+    void receive(std::shared_ptr<boost::json::array> packet, std::optional<std::uint64_t> ack_id,
+                 std::vector<std::string> attachments);
+    bool has_packet_middleware() const noexcept { return !packet_middleware_.empty(); }
+    std::vector<std::function<void(socket&, boost::json::array&, next)>> const&
+    packet_middleware() const noexcept {
+        return packet_middleware_;
+    }
+
+private:
     struct pending_ack {
         ack_handler handler;
         std::unique_ptr<boost::asio::steady_timer> timer; // only with a timeout
@@ -184,19 +210,18 @@ private:
 
     void start_ack(detail::payload args, std::optional<std::chrono::milliseconds> timeout,
                    ack_handler h);
-    void finish_ack(std::uint64_t id, boost::system::error_code ec, boost::json::array args);
     /// Completes `h` on its associated executor (never inside the caller).
     void complete(ack_handler h, boost::system::error_code ec, boost::json::array args);
 
     enum class state { connecting, connected, disconnected };
 
-    name_space* nsp_;
+    std::shared_ptr<name_space> nsp_;
     detail::nsp_shard_base* local_;
     std::weak_ptr<detail::client> client_;
     std::shared_ptr<handshake_info const> handshake_;
     boost::json::value data_;
     state state_ = state::connecting;
-    std::uint64_t next_ack_id_ = 0;
+    std::vector<std::function<void(socket&, boost::json::array&, next)>> packet_middleware_;
     // Node-based, so that no pending_ack is ever relocated (see start_ack on Boost 1.81's
     // any_completion_handler).
     std::unordered_map<std::uint64_t, pending_ack> pending_acks_;

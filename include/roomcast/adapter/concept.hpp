@@ -6,6 +6,7 @@
 
 #include <concepts>
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace roomcast::adapter {
@@ -13,6 +14,9 @@ namespace roomcast::adapter {
 namespace detail {
 struct visit_member {
     void operator()(member&) const {}
+};
+struct visit_room {
+    void operator()(std::string const&, std::size_t) const {}
 };
 } // namespace detail
 
@@ -28,6 +32,7 @@ concept room_adapter = std::default_initializable<A> &&
     { ca.has_room(room) } -> std::convertible_to<bool>;
     { ca.room_size(room) } -> std::convertible_to<std::size_t>;
     ca.for_each(opt, detail::visit_member{});
+    ca.for_each_room(detail::visit_room{});
     { a.hooks() } -> std::same_as<room_hooks&>;
 };
 

@@ -7,6 +7,8 @@ class socket;
 class ack;
 class name_space;
 class broadcast_operator;
+class timed_broadcast;
+class remote_socket;
 namespace detail {
 class client;
 class server_core;

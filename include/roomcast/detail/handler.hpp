@@ -6,8 +6,11 @@
 // stores: the parameter list is the schema of the event's arguments.
 
 #include <roomcast/convert.hpp>
+#include <roomcast/detail/coroutine.hpp>
 #include <roomcast/detail/fwd.hpp>
+#include <roomcast/middleware.hpp>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/json/array.hpp>
 #include <boost/mp11/algorithm.hpp>
 #include <boost/mp11/list.hpp>
@@ -15,6 +18,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -64,17 +68,35 @@ struct callable_traits<R (C::*)(A...) const noexcept> : callable_traits<R (*)(A.
 
 /// Reports a handler that could not run or threw: to the namespace's error hook and, if the
 /// client asked for an acknowledgement, to it as `{"error": message}`. Defined with the core.
-void report_handler_error(socket& s, event_call const& call, std::string message,
-                          std::exception_ptr ex);
-/// Sends `value` as the acknowledgement of `call`, if one was asked.
-void send_ack(socket& s, event_call const& call, payload p);
-/// The `ack` object for `call`. A template so that calls from handler templates are
+void report_handler_error(socket& s, std::string_view event, std::optional<std::uint64_t> ack_id,
+                          std::string message, std::exception_ptr ex);
+/// Sends `p` as the acknowledgement `ack_id`, if one was asked.
+void send_ack(socket& s, std::optional<std::uint64_t> ack_id, payload p);
+/// The `ack` object for `ack_id`. A template so that calls from handler templates are
 /// dependent: `ack` need only be complete when they are instantiated.
 template<bool = true>
-ack make_ack(socket& s, event_call const& call);
+ack make_ack(socket& s, std::optional<std::uint64_t> ack_id);
+/// The socket's shard executor, and a reference that keeps the socket alive while a
+/// coroutine handler runs.
+boost::asio::any_io_executor executor_of(socket& s);
+std::shared_ptr<socket> keep_alive(socket& s);
 
 template<class P>
 using value_of = std::remove_cvref_t<P>;
+
+/// Reports that the handler of `event` threw `e`.
+inline void report_throw(socket& s, std::string_view event, std::optional<std::uint64_t> ack_id,
+                         std::exception_ptr e) {
+    report_handler_error(s, event, ack_id,
+                         "event \"" + std::string(event) + "\": handler threw: " + what_of(e), e);
+}
+
+/// What a coroutine handler needs once it finished: its socket (kept alive), event and ack.
+struct coroutine_call {
+    std::shared_ptr<socket> s;
+    std::string event;
+    std::optional<std::uint64_t> ack_id;
+};
 
 template<bool HasAck, class R, class F, class... P, std::size_t... I>
 void invoke_typed(F& f, socket& s, event_call const& call, boost::mp11::mp_list<P...>,
@@ -92,31 +114,64 @@ void invoke_typed(F& f, socket& s, event_call const& call, boost::mp11::mp_list<
     if (!ok) {
         std::string m = "event \"" + std::string(call.event) + "\": argument " +
                         std::to_string(failed + 1) + ": " + err.message();
-        report_handler_error(s, call, std::move(m), nullptr);
+        report_handler_error(s, call.event, call.ack_id, std::move(m), nullptr);
         return;
     }
+    auto const run = [&](std::tuple<value_of<P>...>& v) -> decltype(auto) {
+        if constexpr (HasAck)
+            return f(s, static_cast<P&&>(std::get<I>(v))..., make_ack<HasAck>(s, call.ack_id));
+        else
+            return f(s, static_cast<P&&>(std::get<I>(v))...);
+    };
     try {
-        auto const run = [&]() -> decltype(auto) {
-            if constexpr (HasAck)
-                return f(s, static_cast<P&&>(std::get<I>(values))..., make_ack<HasAck>(s, call));
-            else
-                return f(s, static_cast<P&&>(std::get<I>(values))...);
-        };
-        if constexpr (std::is_void_v<R>) {
-            run();
+        if constexpr (is_awaitable<R>) {
+            // The arguments live as long as the coroutine, which may refer to them.
+            auto args = std::make_shared<std::tuple<value_of<P>...>>(std::move(values));
+            using T = typename awaitable_traits<R>::value_type;
+            coroutine_call fin{keep_alive(s), std::string(call.event), call.ack_id};
+            if constexpr (std::is_void_v<T>) {
+                boost::asio::co_spawn(executor_of(s), run(*args),
+                                      [fin, args](std::exception_ptr e) {
+                                          if (e)
+                                              report_throw(*fin.s, fin.event, fin.ack_id, e);
+                                      });
+            } else {
+                boost::asio::co_spawn(
+                    executor_of(s), run(*args), [fin, args](std::exception_ptr e, T r) {
+                        if (e)
+                            report_throw(*fin.s, fin.event, fin.ack_id, e);
+                        else if (fin.ack_id)
+                            send_ack(*fin.s, fin.ack_id, make_payload(std::nullopt, r));
+                    });
+            }
+        } else if constexpr (std::is_void_v<R>) {
+            run(values);
         } else {
             // A returned value answers the acknowledgement.
-            decltype(auto) r = run();
+            decltype(auto) r = run(values);
             if (call.ack_id)
-                send_ack(s, call, make_payload(std::nullopt, r));
+                send_ack(s, call.ack_id, make_payload(std::nullopt, r));
         }
-    } catch (std::exception const& e) {
-        report_handler_error(
-            s, call, "event \"" + std::string(call.event) + "\": handler threw: " + e.what(),
-            std::current_exception());
     } catch (...) {
-        report_handler_error(s, call, "event \"" + std::string(call.event) + "\": handler threw",
-                             std::current_exception());
+        report_throw(s, call.event, call.ack_id, std::current_exception());
+    }
+}
+
+/// Stores middleware `f(socket&, A..., next)`. A coroutine (returning
+/// `asio::awaitable<void>`) is spawned on the socket's shard; what it throws refuses.
+template<class... A, class F>
+std::function<void(socket&, A..., next)> make_middleware(F&& f) {
+    using G = std::decay_t<F>;
+    if constexpr (is_awaitable<std::invoke_result_t<G&, socket&, A..., next>>) {
+        return [f = G(std::forward<F>(f))](auto& s, A... a, next n) mutable {
+            boost::asio::co_spawn(executor_of(s), f(s, a..., n),
+                                  [keep = keep_alive(s), n](std::exception_ptr e) {
+                                      if (e)
+                                          n(connect_error{what_of(e)});
+                                  });
+        };
+    } else {
+        return G(std::forward<F>(f));
     }
 }
 
@@ -147,8 +202,9 @@ event_handler make_event_handler(F f) {
     }();
     using values = typename value_params<has_ack, rest>::type;
     using R = typename traits::result;
-    static_assert(!(has_ack && !std::is_void_v<R>),
-                  "a handler answers its ack either by an ack parameter or by returning, not both");
+    static_assert(
+        !(has_ack && !std::is_void_v<R> && !std::is_same_v<R, boost::asio::awaitable<void>>),
+        "a handler answers its ack either by an ack parameter or by returning, not both");
     return [f = std::move(f)](socket& s, event_call const& call) mutable {
         invoke_typed<has_ack, R>(f, s, call, values{},
                                  std::make_index_sequence<boost::mp11::mp_size<values>::value>{});

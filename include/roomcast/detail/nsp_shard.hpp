@@ -9,6 +9,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +37,12 @@ public:
     /// Queues `m` on every local socket `opt` selects.
     virtual void deliver(transport::message_ptr const& m,
                          adapter::broadcast_options const& opt) = 0;
+    /// Calls `f` for every local socket `opt` selects. `f` must not join or leave rooms.
+    virtual void visit(adapter::broadcast_options const& opt,
+                       std::function<void(adapter::member&)> const& f) const = 0;
+    /// Calls `f(room, size)` for every local room.
+    virtual void
+    visit_rooms(std::function<void(std::string const&, std::size_t)> const& f) const = 0;
 
 private:
     boost::asio::io_context* ctx_;
@@ -60,6 +67,13 @@ public:
     void set_room_hooks(adapter::room_hooks const& h) override { adapter_.hooks() = h; }
     void deliver(transport::message_ptr const& m, adapter::broadcast_options const& opt) override {
         adapter_.for_each(opt, [&](adapter::member& s) { Deliver{}(s, m, opt.is_volatile); });
+    }
+    void visit(adapter::broadcast_options const& opt,
+               std::function<void(adapter::member&)> const& f) const override {
+        adapter_.for_each(opt, f);
+    }
+    void visit_rooms(std::function<void(std::string const&, std::size_t)> const& f) const override {
+        adapter_.for_each_room(f);
     }
 
     Adapter& adapter() noexcept { return adapter_; }

@@ -4,6 +4,7 @@
 
 #include <roomcast/detail/fwd.hpp>
 #include <roomcast/detail/nsp_shard.hpp>
+#include <roomcast/handshake.hpp>
 #include <roomcast/options.hpp>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -14,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,19 +39,34 @@ struct shard {
     boost::unordered_flat_set<client*> clients; // touched only on this shard's thread
 };
 
+/// Decides whether a dynamic parent namespace takes a name: `io.of(predicate)`.
+using namespace_predicate = std::function<bool(std::string_view name, handshake_info const&)>;
+
 /// What every server has whatever its Transport and Adapter: options, namespaces, shards.
+///
+/// Namespaces may be created at run time, from any shard, when a client connects to a name a
+/// dynamic parent matches: `namespaces_` is guarded by `namespaces_mutex_`.
 class server_core {
 public:
     options const& opts() const noexcept { return opt_; }
 
     /// The namespace called `name`, or null.
-    name_space* find_namespace(std::string_view name) const {
-        auto it = namespaces_.find(name);
-        return it == namespaces_.end() ? nullptr : it->second.get();
-    }
+    std::shared_ptr<name_space> find_namespace(std::string_view name) const;
+
+    /// The namespace a client connecting to `name` joins, counted as attached (see
+    /// `release_namespace`): an existing one, else a new child of the first dynamic parent
+    /// that matches, else null.
+    std::shared_ptr<name_space> attach_namespace(std::string_view name, handshake_info const& hs);
+    /// A socket of `nsp` left it; an emptied child goes, if the options say so.
+    void release_namespace(name_space& nsp);
+    /// The children of a dynamic parent.
+    std::vector<std::shared_ptr<name_space>> children_of(name_space const& parent) const;
 
     std::size_t shard_count() const noexcept { return shards_.size(); }
     shard& shard_at(std::size_t i) noexcept { return *shards_[i]; }
+    /// The executor of the calling thread's shard, or of the first shard for other threads:
+    /// where the completions of operations started there go by default.
+    boost::asio::any_io_executor home_executor() const;
 
     void log(log_level level, std::string_view line) const;
 
@@ -62,13 +79,25 @@ protected:
 
     /// The namespace called `name`, created (with a part on every shard) if needed.
     name_space& get_or_add_namespace(std::string_view name);
+    /// Adds a dynamic parent namespace matching names with `match`.
+    name_space& add_parent_namespace(namespace_predicate match);
     /// Adds a shard and gives every namespace its part on it.
     shard& add_shard(std::unique_ptr<shard> s);
 
     options opt_;
     nsp_shard_factory make_nsp_shard_;
-    std::map<std::string, std::unique_ptr<name_space>, std::less<>> namespaces_;
+    mutable std::shared_mutex namespaces_mutex_;
+    std::map<std::string, std::shared_ptr<name_space>, std::less<>> namespaces_;
+    struct parent_entry {
+        namespace_predicate match;
+        std::shared_ptr<name_space> nsp;
+    };
+    std::vector<parent_entry> parents_; // in the order added; the first match wins
     std::vector<std::unique_ptr<shard>> shards_;
+
+private:
+    /// A namespace with a part on every shard (namespaces_mutex_ held).
+    std::shared_ptr<name_space> build(std::shared_ptr<name_space> n);
 };
 
 } // namespace roomcast::detail

@@ -10,21 +10,26 @@
 #include <roomcast/ack.hpp>
 #include <roomcast/broadcast.hpp>
 #include <roomcast/detail/client.hpp>
+#include <roomcast/detail/complete.hpp>
 #include <roomcast/detail/handler.hpp>
 #include <roomcast/detail/nsp_shard.hpp>
 #include <roomcast/detail/server_core.hpp>
 #include <roomcast/name_space.hpp>
 #include <roomcast/protocol/socketio.hpp>
+#include <roomcast/remote_socket.hpp>
 #include <roomcast/socket.hpp>
 #include <roomcast/transport/detail/random_id.hpp>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value_ref.hpp>
 
 #include <atomic>
 #include <iostream>
+#include <mutex>
+#include <stdexcept>
 
 namespace roomcast {
 
@@ -66,22 +71,56 @@ struct deliver_to_socket {
     }
 };
 
-inline void send_ack(socket& s, event_call const& call, payload p) {
-    if (!call.ack_id)
+inline void send_ack(socket& s, std::optional<std::uint64_t> ack_id, payload p) {
+    if (!ack_id)
         return;
-    s.deliver(
-        encode_message(make_packet(protocol::socketio::packet_type::ack, s.nsp().name(),
-                                   std::move(p.args), call.ack_id, std::move(p.attachments))));
+    s.deliver(encode_message(make_packet(protocol::socketio::packet_type::ack, s.nsp().name(),
+                                         std::move(p.args), ack_id, std::move(p.attachments))));
 }
 
-inline void report_handler_error(socket& s, event_call const& call, std::string message,
+inline void report_handler_error(socket& s, std::string_view event,
+                                 std::optional<std::uint64_t> ack_id, std::string message,
                                  std::exception_ptr ex) {
-    if (call.ack_id) {
+    if (ack_id) {
         payload p;
         p.args.push_back(boost::json::object{{"error", message}});
-        send_ack(s, call, std::move(p));
+        send_ack(s, ack_id, std::move(p));
     }
-    s.nsp().call_error(s, handler_error{std::string(call.event), std::move(message), ex});
+    s.nsp().call_error(s, handler_error{std::string(event), std::move(message), ex});
+}
+
+inline boost::asio::any_io_executor executor_of(socket& s) {
+    return s.get_executor();
+}
+inline std::shared_ptr<socket> keep_alive(socket& s) {
+    return s.shared_from_this();
+}
+
+/// Runs middleware `chain(s)[i..]` for `s` with the extra arguments `a...`, in order, then
+/// `done(nullopt)`; the first refusal, or the message of what a middleware throws, goes to
+/// `done` instead. Stops quietly if the socket disconnected while a middleware was waiting.
+/// `chain` is looked up again at each step, since middleware may add middleware.
+template<class Chain, class... A>
+void run_chain(Chain chain, std::size_t i, std::shared_ptr<socket> s, next::continuation done,
+               A*... a) {
+    auto const& fs = chain(*s);
+    if (i == fs.size())
+        return done(std::nullopt);
+    auto k = [chain, i, weak = std::weak_ptr<socket>(s), done,
+              a...](std::optional<connect_error> e) mutable {
+        auto s = weak.lock();
+        if (!s || !(s->connecting() || s->connected()))
+            return; // the connection went away meanwhile
+        if (e)
+            return done(std::move(e));
+        run_chain(chain, i + 1, std::move(s), std::move(done), a...);
+    };
+    auto const ex = s->get_executor();
+    try {
+        fs[i](*s, *a..., next(ex, std::move(k)));
+    } catch (...) {
+        done(connect_error{what_of(std::current_exception())});
+    }
 }
 
 // --- server_core ---------------------------------------------------------------------------
@@ -101,18 +140,100 @@ inline void server_core::log(log_level level, std::string_view line) const {
         std::cerr << "roomcast: " << line << '\n';
 }
 
-inline name_space& server_core::get_or_add_namespace(std::string_view name) {
-    if (auto* n = find_namespace(name))
-        return *n;
-    auto n = std::make_unique<name_space>(std::string(name), *this);
+inline std::shared_ptr<name_space> server_core::find_namespace(std::string_view name) const {
+    std::shared_lock lock(namespaces_mutex_);
+    auto it = namespaces_.find(name);
+    return it == namespaces_.end() ? nullptr : it->second;
+}
+
+inline std::shared_ptr<name_space> server_core::build(std::shared_ptr<name_space> n) {
     for (auto& s : shards_)
         n->add_shard(make_nsp_shard_(*s));
-    auto& ref = *n;
-    namespaces_.emplace(std::string(name), std::move(n));
-    return ref;
+    return n;
+}
+
+inline name_space& server_core::get_or_add_namespace(std::string_view name) {
+    std::unique_lock lock(namespaces_mutex_);
+    auto it = namespaces_.find(name);
+    if (it == namespaces_.end())
+        it = namespaces_
+                 .emplace(std::string(name),
+                          build(std::make_shared<name_space>(std::string(name), *this)))
+                 .first;
+    return *it->second;
+}
+
+inline name_space& server_core::add_parent_namespace(namespace_predicate match) {
+    std::unique_lock lock(namespaces_mutex_);
+    auto n = std::make_shared<name_space>("/_" + std::to_string(parents_.size() + 1), *this);
+    n->set_parent_role();
+    parents_.push_back({std::move(match), n});
+    return *n;
+}
+
+inline std::shared_ptr<name_space> server_core::attach_namespace(std::string_view name,
+                                                                 handshake_info const& hs) {
+    {
+        // Counted under the lock, so that a child being dropped as empty cannot be handed out.
+        std::shared_lock lock(namespaces_mutex_);
+        if (auto it = namespaces_.find(name); it != namespaces_.end()) {
+            it->second->attach();
+            return it->second;
+        }
+        if (parents_.empty())
+            return nullptr;
+    }
+    std::unique_lock lock(namespaces_mutex_);
+    if (auto it = namespaces_.find(name); it != namespaces_.end()) { // made meanwhile
+        it->second->attach();
+        return it->second;
+    }
+    for (auto const& p : parents_) {
+        bool matched = false;
+        try {
+            matched = p.match(name, hs);
+        } catch (std::exception const& e) {
+            log(log_level::error, std::string("dynamic namespace predicate threw: ") + e.what());
+        }
+        if (!matched)
+            continue;
+        auto child = build(p.nsp->make_child(std::string(name)));
+        namespaces_.emplace(std::string(name), child);
+        child->attach();
+        return child;
+    }
+    return nullptr;
+}
+
+inline void server_core::release_namespace(name_space& nsp) {
+    if (!nsp.detach() || !nsp.parent() || !opt_.cleanup_empty_child_namespaces)
+        return;
+    std::unique_lock lock(namespaces_mutex_);
+    if (nsp.attached() != 0)
+        return; // a client attached meanwhile
+    if (auto it = namespaces_.find(nsp.name()); it != namespaces_.end() && it->second.get() == &nsp)
+        namespaces_.erase(it); // in-flight work holds its own reference
+}
+
+inline std::vector<std::shared_ptr<name_space>>
+server_core::children_of(name_space const& parent) const {
+    std::shared_lock lock(namespaces_mutex_);
+    std::vector<std::shared_ptr<name_space>> out;
+    for (auto const& [_, n] : namespaces_)
+        if (n->parent() == &parent)
+            out.push_back(n);
+    return out;
+}
+
+inline boost::asio::any_io_executor server_core::home_executor() const {
+    for (auto const& s : shards_)
+        if (s->ctx->get_executor().running_in_this_thread())
+            return s->ctx->get_executor();
+    return shards_.front()->ctx->get_executor();
 }
 
 inline shard& server_core::add_shard(std::unique_ptr<shard> s) {
+    std::unique_lock lock(namespaces_mutex_);
     for (auto& [_, n] : namespaces_)
         n->add_shard(make_nsp_shard_(*s));
     shards_.push_back(std::move(s));
@@ -183,11 +304,8 @@ inline void client::dispatch(protocol::socketio::packet p) {
         if (it == sockets_.end() || !it->second->connected())
             return; // not (yet) connected to that namespace: ignored, as Socket.IO does
         auto s = it->second;
-        auto const& args = p.data.get_array(); // decode guarantees a non-empty array
-        std::string name = args.front().is_string()
-                               ? std::string(args.front().get_string())
-                               : protocol::serialize(args.front()); // numeric event names
-        s->nsp().dispatch(*s, event_call{name, args, p.id, p.attachments});
+        s->receive(std::make_shared<boost::json::array>(std::move(p.data.get_array())), p.id,
+                   std::move(p.attachments));
         return;
     }
     case packet_type::ack:
@@ -204,20 +322,20 @@ inline void client::dispatch(protocol::socketio::packet p) {
 
 inline void client::connect(protocol::socketio::packet const& p) {
     using protocol::socketio::packet_type;
-    auto* nsp = server_->find_namespace(p.nsp);
-    if (!nsp) {
-        send(encode_message(make_packet(packet_type::connect_error, p.nsp,
-                                        boost::json::object{{"message", "Invalid namespace"}})));
-        return;
-    }
     if (sockets_.contains(p.nsp))
         return; // already connected (or connecting) to it
     auto hs = std::make_shared<handshake_info>();
     static_cast<transport::request_info&>(*hs) = conn_->request();
     if (auto const* o = p.data.if_object())
         hs->auth = *o;
-    auto s = std::make_shared<socket>(transport::detail::random_id(), *nsp,
-                                      nsp->local(home_->index), shared_from_this(), std::move(hs));
+    auto nsp = server_->attach_namespace(p.nsp, *hs);
+    if (!nsp) {
+        send(encode_message(make_packet(packet_type::connect_error, p.nsp,
+                                        boost::json::object{{"message", "Invalid namespace"}})));
+        return;
+    }
+    auto s = std::make_shared<socket>(transport::detail::random_id(), nsp, nsp->local(home_->index),
+                                      shared_from_this(), std::move(hs));
     sockets_.emplace(p.nsp, s);
     // Connection middleware runs first; the socket counts as connected once it passed.
     nsp->run_middleware(s, [self = shared_from_this(), s, nsp](std::optional<connect_error> e) {
@@ -293,11 +411,11 @@ inline void client::shutdown(std::string_view why) {
 
 // --- socket --------------------------------------------------------------------------------
 
-inline socket::socket(std::string id, name_space& nsp, detail::nsp_shard_base& local,
-                      std::shared_ptr<detail::client> const& c,
+inline socket::socket(std::string id, std::shared_ptr<name_space> nsp,
+                      detail::nsp_shard_base& local, std::shared_ptr<detail::client> const& c,
                       std::shared_ptr<handshake_info const> hs)
     : adapter::member(std::move(id))
-    , nsp_(&nsp)
+    , nsp_(std::move(nsp))
     , local_(&local)
     , client_(c)
     , handshake_(std::move(hs)) {}
@@ -341,6 +459,7 @@ inline void socket::emit(std::string_view event,
 inline void socket::send_event(detail::payload p) {
     if (state_ == state::disconnected)
         return;
+    nsp_->call_any_outgoing(*this, p.args);
     deliver(detail::encode_message(detail::make_packet(protocol::socketio::packet_type::event,
                                                        nsp_name(), std::move(p.args), std::nullopt,
                                                        std::move(p.attachments))));
@@ -397,6 +516,46 @@ inline void socket::on_close(std::string_view why) {
         complete(std::move(p.handler), error::disconnected, {});
     if (was_connected)
         nsp_->call_disconnect(*this, why);
+    nsp_->server().release_namespace(*nsp_);
+}
+
+template<class F>
+socket& socket::use(F&& f) {
+    packet_middleware_.push_back(detail::make_middleware<boost::json::array&>(std::forward<F>(f)));
+    return *this;
+}
+
+inline void socket::receive(std::shared_ptr<boost::json::array> packet,
+                            std::optional<std::uint64_t> ack_id,
+                            std::vector<std::string> attachments) {
+    auto const run = [this, ack_id](boost::json::array const& args,
+                                    std::span<std::string const> attachments) {
+        auto const& name = args.front(); // decode guarantees a non-empty array
+        // Numeric event names are kept as the text the client sent.
+        std::string event =
+            name.is_string() ? std::string(name.get_string()) : protocol::serialize(name);
+        nsp_->dispatch(*this, detail::event_call{event, args, ack_id, attachments});
+    };
+    if (packet_middleware_.empty())
+        return run(*packet, attachments);
+    auto files = std::make_shared<std::vector<std::string>>(std::move(attachments));
+    auto self = shared_from_this();
+    detail::run_chain(
+        [](socket & s) -> auto const& { return s.packet_middleware_; }, 0, self,
+        [self, packet, files, run](std::optional<connect_error> e) {
+            if (!self->connected())
+                return;
+            if (!e) {
+                if (packet->empty() ||
+                    !(packet->front().is_string() || packet->front().is_number()))
+                    return; // middleware removed the event name: nothing to dispatch
+                return run(*packet, *files);
+            }
+            auto const& name = packet->front();
+            std::string event = name.is_string() ? std::string(name.get_string()) : "";
+            self->nsp().call_error(*self, handler_error{event, std::move(e->message), nullptr});
+        },
+        packet.get());
 }
 
 inline boost::asio::any_io_executor socket::get_executor() const {
@@ -405,11 +564,10 @@ inline boost::asio::any_io_executor socket::get_executor() const {
     return local_->context().get_executor();
 }
 
-inline void socket::start_ack(detail::payload args,
-                              std::optional<std::chrono::milliseconds> timeout, ack_handler h) {
+inline bool socket::expect_ack(std::uint64_t id, std::optional<std::chrono::milliseconds> timeout,
+                               ack_handler& h) {
     if (state_ == state::disconnected)
-        return complete(std::move(h), error::disconnected, {});
-    auto const id = next_ack_id_++;
+        return false;
     // Constructed in place: Boost 1.81's any_completion_handler move *assignment* recurses
     // forever (it copies from an lvalue through its wrapping constructor); move construction
     // is sound.
@@ -421,6 +579,15 @@ inline void socket::start_ack(detail::payload args,
                 s->finish_ack(id, error::timeout, {});
         });
     }
+    return true;
+}
+
+inline void socket::start_ack(detail::payload args,
+                              std::optional<std::chrono::milliseconds> timeout, ack_handler h) {
+    auto const id = nsp_->next_ack_id();
+    if (!expect_ack(id, timeout, h))
+        return complete(std::move(h), error::disconnected, {});
+    nsp_->call_any_outgoing(*this, args.args);
     deliver(detail::encode_message(detail::make_packet(protocol::socketio::packet_type::event,
                                                        nsp_name(), std::move(args.args), id,
                                                        std::move(args.attachments))));
@@ -441,14 +608,7 @@ inline void socket::finish_ack(std::uint64_t id, boost::system::error_code ec,
 }
 
 inline void socket::complete(ack_handler h, boost::system::error_code ec, boost::json::array args) {
-    // Never inside the caller (which may be iterating over pending acks): via the shard's
-    // queue, then on the handler's own executor.
-    boost::asio::post(get_executor(), [h = std::move(h), ec, args = std::move(args)]() mutable {
-        auto ex = boost::asio::get_associated_executor(h);
-        boost::asio::dispatch(ex, [h = std::move(h), ec, args = std::move(args)]() mutable {
-            std::move(h)(ec, std::move(args));
-        });
-    });
+    detail::complete_on(get_executor(), std::move(h), ec, std::move(args));
 }
 
 // --- ack -----------------------------------------------------------------------------------
@@ -468,29 +628,136 @@ inline void ack::send(detail::payload p) {
 }
 
 template<bool>
-ack detail::make_ack(socket& s, event_call const& call) {
+ack detail::make_ack(socket& s, std::optional<std::uint64_t> ack_id) {
     std::weak_ptr<detail::client> c;
     // The client is alive while its socket is connected; a disconnected socket's ack is inert.
     if (s.connected())
         c = s.client_weak();
-    return ack(std::move(c), std::string(s.nsp().name()), call.ack_id);
+    return ack(std::move(c), std::string(s.nsp().name()), ack_id);
+}
+
+// --- remote_socket -------------------------------------------------------------------------
+
+inline void remote_socket::act(std::function<void(socket&)> f) const {
+    boost::asio::dispatch(ex_, [s = socket_, f = std::move(f)] {
+        if (auto p = s.lock(); p && p->connected())
+            f(*p);
+    });
+}
+
+inline void remote_socket::send_event(detail::payload p) const {
+    act([p = std::make_shared<detail::payload>(std::move(p))](socket& s) {
+        s.send_event(std::move(*p));
+    });
+}
+inline void remote_socket::join(std::string_view room) const {
+    act([r = std::string(room)](socket& s) { s.join(r); });
+}
+inline void remote_socket::leave(std::string_view room) const {
+    act([r = std::string(room)](socket& s) { s.leave(r); });
+}
+inline void remote_socket::disconnect(bool close) const {
+    act([close](socket& s) { s.disconnect(close); });
 }
 
 // --- broadcast_operator --------------------------------------------------------------------
 
 inline void broadcast_operator::send_event(detail::payload p) const {
-    // Encoded once, attachments included, for every recipient on every shard.
-    auto m = detail::encode_message(detail::make_packet(protocol::socketio::packet_type::event,
-                                                        nsp_->name(), std::move(p.args),
-                                                        std::nullopt, std::move(p.attachments)));
-    nsp_->broadcast(std::move(m), opt_);
+    bool const copy = nsp_->is_parent(); // a dynamic parent sends a copy to each child
+    nsp_->for_each_target([&](name_space& n) {
+        // Encoded once per namespace, attachments included, for every recipient on every
+        // shard.
+        auto q = copy ? p : detail::payload{};
+        auto& use = copy ? q : p;
+        std::shared_ptr<boost::json::array const> args;
+        if (n.has_any_outgoing())
+            args = std::make_shared<boost::json::array const>(use.args);
+        n.broadcast(detail::encode_message(detail::make_packet(
+                        protocol::socketio::packet_type::event, n.name(), std::move(use.args),
+                        std::nullopt, std::move(use.attachments))),
+                    opt_, std::move(args));
+    });
+}
+
+inline void broadcast_operator::start_fetch(
+    boost::asio::any_completion_handler<void(boost::system::error_code, std::vector<remote_socket>)>
+        h) const {
+    nsp_->start_fetch(opt_, std::move(h));
+}
+
+inline void broadcast_operator::start_count(
+    boost::asio::any_completion_handler<void(boost::system::error_code, std::size_t)> h) const {
+    nsp_->start_count(opt_, std::move(h));
+}
+
+inline void broadcast_operator::sockets_join(std::vector<std::string> rooms) const {
+    nsp_->for_each_target(
+        [&](name_space& n) { n.for_each_socket(opt_, [rooms](socket& s) { s.join(rooms); }); });
+}
+
+inline void broadcast_operator::sockets_leave(std::vector<std::string> rooms) const {
+    nsp_->for_each_target([&](name_space& n) {
+        n.for_each_socket(opt_, [rooms](socket& s) {
+            for (auto const& r : rooms)
+                s.leave(r);
+        });
+    });
+}
+
+inline void broadcast_operator::disconnect_sockets(bool close) const {
+    nsp_->for_each_target([&](name_space& n) {
+        n.for_each_socket(opt_, [close](socket& s) { s.disconnect(close); });
+    });
+}
+
+inline void broadcast_operator::start_ack(
+    detail::payload p, std::chrono::milliseconds timeout,
+    boost::asio::any_completion_handler<void(boost::system::error_code, boost::json::array)> h)
+    const {
+    nsp_->require_sockets("emit_with_ack");
+    nsp_->start_broadcast_ack(std::move(p), opt_, timeout, std::move(h));
 }
 
 // --- name_space ----------------------------------------------------------------------------
 
-inline name_space::name_space(std::string name, detail::server_core& server)
+inline name_space::name_space(std::string name, detail::server_core& server,
+                              name_space const* parent)
     : name_(std::move(name))
-    , server_(&server) {}
+    , server_(&server)
+    , parent_(parent) {}
+
+inline std::shared_ptr<name_space> name_space::make_child(std::string name) const {
+    auto c = std::make_shared<name_space>(std::move(name), *server_, this);
+    c->handlers_ = handlers_;
+    c->connection_ = connection_;
+    c->disconnecting_ = disconnecting_;
+    c->disconnect_ = disconnect_;
+    c->error_ = error_;
+    c->any_ = any_;
+    c->any_outgoing_ = any_outgoing_;
+    c->middleware_ = middleware_;
+    c->room_hooks_ = room_hooks_;
+    return c;
+}
+
+template<class F>
+void name_space::for_each_target(F&& f) {
+    if (!is_parent_)
+        return f(*this);
+    for (auto const& c : server_->children_of(*this))
+        f(*c);
+}
+
+inline void name_space::require_sockets(char const* what) const {
+    if (is_parent_)
+        throw std::logic_error(std::string("roomcast: ") + what +
+                               " is not supported on a dynamic parent namespace; use a child: "
+                               "io.of(\"/name\")");
+}
+
+inline broadcast_operator name_space::all() {
+    return broadcast_operator(*this);
+}
 
 inline broadcast_operator name_space::to(std::string_view room) {
     return broadcast_operator(*this).to(room);
@@ -522,24 +789,229 @@ inline name_space& name_space::room_hooks(adapter::room_hooks hooks) {
     return *this;
 }
 
-inline void name_space::broadcast(transport::message_ptr m, adapter::broadcast_options const& opt) {
-    // Other shards first, local delivery last: once any recipient can see the packet (and
-    // react to it, say by telling another client to join the room), the delivery is already
+template<class F>
+void name_space::on_each_shard(F f) {
+    // Other shards first, the calling one last: once any socket here can see the effect (and
+    // react to it, say by telling another client to join the room), the work is already
     // queued on every other shard, ahead of anything that reaction causes there.
     detail::nsp_shard_base* here = nullptr;
-    std::shared_ptr<adapter::broadcast_options const> shared; // made once, if a shard needs it
     for (auto& sh : shards_) {
         auto& ctx = sh->context();
         if (ctx.get_executor().running_in_this_thread()) {
             here = sh.get();
             continue;
         }
-        if (!shared)
-            shared = std::make_shared<adapter::broadcast_options const>(opt);
-        boost::asio::post(ctx, [sh = sh.get(), m, shared] { sh->deliver(m, *shared); });
+        boost::asio::post(ctx, [self = shared_from_this(), sh = sh.get(), f] { f(*sh); });
     }
     if (here)
-        here->deliver(m, opt);
+        f(*here);
+}
+
+inline void name_space::broadcast(transport::message_ptr m, adapter::broadcast_options const& opt,
+                                  std::shared_ptr<boost::json::array const> args) {
+    if (args && any_outgoing_) {
+        for_each_socket(opt, [m, args, vol = opt.is_volatile](socket& s) {
+            s.nsp().call_any_outgoing(s, *args);
+            s.deliver(m, vol);
+        });
+        return;
+    }
+    on_each_shard([m = std::move(m), opt](detail::nsp_shard_base& sh) { sh.deliver(m, opt); });
+}
+
+inline void name_space::for_each_socket(adapter::broadcast_options const& opt,
+                                        std::function<void(socket&)> f) {
+    on_each_shard([opt, f = std::move(f)](detail::nsp_shard_base& sh) {
+        // Collected first: `f` may join or leave rooms, which the walk must not see.
+        std::vector<std::shared_ptr<socket>> selected;
+        sh.visit(opt, [&](adapter::member& m) {
+            selected.push_back(static_cast<socket&>(m).shared_from_this());
+        });
+        for (auto& s : selected)
+            f(*s);
+    });
+}
+
+template<class Result, class Part, class Combine>
+void name_space::gather(
+    std::function<Part(detail::nsp_shard_base&)> part, Combine combine,
+    boost::asio::any_completion_handler<void(boost::system::error_code, Result)> h) {
+    struct state {
+        std::mutex m;
+        std::vector<Part> parts;
+        std::size_t left;
+        boost::asio::any_completion_handler<void(boost::system::error_code, Result)> h;
+        boost::asio::any_io_executor home;
+        Combine combine;
+    };
+    auto st = std::shared_ptr<state>(
+        new state{{}, {}, shards_.size(), std::move(h), server_->home_executor(), combine});
+    on_each_shard([st, part](detail::nsp_shard_base& sh) {
+        auto p = part(sh);
+        std::unique_lock lock(st->m);
+        st->parts.push_back(std::move(p));
+        if (--st->left != 0)
+            return;
+        lock.unlock(); // the last part is in: nobody else touches the state now
+        detail::complete_on(st->home, std::move(st->h), boost::system::error_code{},
+                            st->combine(st->parts));
+    });
+}
+
+inline void name_space::start_fetch(
+    adapter::broadcast_options opt,
+    boost::asio::any_completion_handler<void(boost::system::error_code, std::vector<remote_socket>)>
+        h) {
+    require_sockets("fetch_sockets");
+    using part = std::vector<remote_socket>;
+    gather<part, part>(
+        [opt = std::move(opt)](detail::nsp_shard_base& sh) {
+            part out;
+            sh.visit(opt, [&](adapter::member& m) {
+                auto& s = static_cast<socket&>(m);
+                if (s.connected())
+                    out.emplace_back(s.id(), s.rooms(), s.data(), s.handshake_ptr(),
+                                     s.weak_from_this(), s.get_executor());
+            });
+            return out;
+        },
+        [](std::vector<part>& parts) {
+            part all;
+            for (auto& p : parts)
+                std::move(p.begin(), p.end(), std::back_inserter(all));
+            return all;
+        },
+        std::move(h));
+}
+
+inline void name_space::start_count(
+    adapter::broadcast_options opt,
+    boost::asio::any_completion_handler<void(boost::system::error_code, std::size_t)> h) {
+    require_sockets("socket_count");
+    gather<std::size_t, std::size_t>(
+        [opt = std::move(opt)](detail::nsp_shard_base& sh) {
+            std::size_t n = 0;
+            sh.visit(opt, [&](adapter::member& m) { n += static_cast<socket&>(m).connected(); });
+            return n;
+        },
+        [](std::vector<std::size_t>& parts) {
+            std::size_t n = 0;
+            for (auto p : parts)
+                n += p;
+            return n;
+        },
+        std::move(h));
+}
+
+inline void name_space::start_all_rooms(
+    boost::asio::any_completion_handler<void(boost::system::error_code, std::vector<room_info>)>
+        h) {
+    require_sockets("all_rooms");
+    using part = std::vector<room_info>;
+    gather<part, part>(
+        [](detail::nsp_shard_base& sh) {
+            part out;
+            sh.visit_rooms([&](std::string const& r, std::size_t n) { out.push_back({r, n}); });
+            return out;
+        },
+        [](std::vector<part>& parts) {
+            // The same room may have members on several shards: one entry, sizes added.
+            boost::unordered_flat_map<std::string, std::size_t, adapter::detail::string_hash,
+                                      std::equal_to<>>
+                sizes;
+            for (auto const& p : parts)
+                for (auto const& r : p)
+                    sizes[r.name] += r.size;
+            part all;
+            all.reserve(sizes.size());
+            for (auto& [name, n] : sizes)
+                all.push_back({name, n});
+            std::sort(all.begin(), all.end(),
+                      [](room_info const& a, room_info const& b) { return a.name < b.name; });
+            return all;
+        },
+        std::move(h));
+}
+
+inline void name_space::start_broadcast_ack(
+    detail::payload p, adapter::broadcast_options const& opt, std::chrono::milliseconds timeout,
+    boost::asio::any_completion_handler<void(boost::system::error_code, boost::json::array)> h) {
+    // One packet, one ack id for every recipient (ids are unique in the namespace), as
+    // Socket.IO does; each recipient's answer is counted here.
+    struct state {
+        explicit state(boost::asio::any_io_executor ex)
+            : home(ex)
+            , timer(ex) {}
+        std::mutex m;
+        boost::json::array responses;
+        std::size_t expected = 0; // recipients found so far
+        std::size_t finished = 0; // answered, gone, or dropped
+        std::size_t shards_left = 0;
+        bool done = false;
+        boost::asio::any_completion_handler<void(boost::system::error_code, boost::json::array)> h;
+        boost::asio::any_io_executor home;
+        boost::asio::steady_timer timer;
+
+        // Under `m`.
+        void finish(boost::system::error_code ec) {
+            done = true;
+            timer.cancel();
+            detail::complete_on(home, std::move(h), ec, std::move(responses));
+        }
+        void check() {
+            if (!done && shards_left == 0 && finished == expected)
+                finish({});
+        }
+    };
+    auto st = std::make_shared<state>(server_->home_executor());
+    st->h = std::move(h);
+    st->shards_left = shards_.size();
+    st->timer.expires_after(timeout);
+    st->timer.async_wait([st](boost::system::error_code ec) {
+        std::lock_guard lock(st->m);
+        if (!ec && !st->done)
+            st->finish(error::timeout);
+    });
+    auto const id = next_ack_id();
+    std::shared_ptr<boost::json::array const> args;
+    if (any_outgoing_)
+        args = std::make_shared<boost::json::array const>(p.args);
+    auto m = detail::encode_message(detail::make_packet(protocol::socketio::packet_type::event,
+                                                        name_, std::move(p.args), id,
+                                                        std::move(p.attachments)));
+    on_each_shard([st, id, m, args, opt, timeout](detail::nsp_shard_base& sh) {
+        std::vector<std::shared_ptr<socket>> selected;
+        sh.visit(opt, [&](adapter::member& x) {
+            selected.push_back(static_cast<socket&>(x).shared_from_this());
+        });
+        std::size_t waiting = 0;
+        for (auto& s : selected) {
+            socket::ack_handler answer = [st](boost::system::error_code ec,
+                                              boost::json::array reply) {
+                if (ec == error::timeout)
+                    return; // the broadcast's own timer decides
+                std::lock_guard lock(st->m);
+                if (st->done)
+                    return;
+                if (!ec)
+                    st->responses.push_back(reply.empty() ? boost::json::value()
+                                                          : std::move(reply.front()));
+                ++st->finished;
+                st->check();
+            };
+            if (!s->expect_ack(id, timeout, answer))
+                continue;
+            ++waiting;
+            if (args)
+                s->nsp().call_any_outgoing(*s, *args);
+            if (s->deliver(m, opt.is_volatile) != transport::send_status::queued)
+                s->finish_ack(id, error::disconnected, {}); // will never be answered
+        }
+        std::lock_guard lock(st->m);
+        st->expected += waiting;
+        --st->shards_left;
+        st->check();
+    });
 }
 
 inline void name_space::dispatch(socket& s, detail::event_call const& call) {
@@ -567,30 +1039,15 @@ void name_space::call_hook(F const& f, socket& s, char const* what, A&&... a) {
 }
 
 inline void name_space::run_middleware(std::shared_ptr<socket> s, next::continuation done) {
-    run_middleware_from(0, std::move(s), std::move(done));
+    detail::run_chain(
+        [](socket & x) -> auto const& { return x.nsp().middleware_; }, 0, std::move(s),
+        std::move(done));
 }
 
-inline void name_space::run_middleware_from(std::size_t i, std::shared_ptr<socket> s,
-                                            next::continuation done) {
-    if (i == middleware_.size())
-        return done(std::nullopt);
-    auto k = [this, i, weak = std::weak_ptr<socket>(s),
-              done](std::optional<connect_error> e) mutable {
-        auto s = weak.lock();
-        if (!s || !s->connecting())
-            return; // the connection went away meanwhile
-        if (e)
-            return done(std::move(e));
-        run_middleware_from(i + 1, std::move(s), std::move(done));
-    };
-    auto const ex = s->get_executor();
-    try {
-        middleware_[i](*s, next(ex, std::move(k)));
-    } catch (std::exception const& e) {
-        done(connect_error{e.what()});
-    } catch (...) {
-        done(connect_error{"middleware failed"});
-    }
+inline void name_space::call_any_outgoing(socket& s, boost::json::array const& args) {
+    if (any_outgoing_)
+        call_hook(any_outgoing_, s, "any outgoing", args.front().as_string(),
+                  std::span<boost::json::value const>(args.data() + 1, args.size() - 1));
 }
 
 inline void name_space::call_connection(socket& s) {
