@@ -101,6 +101,29 @@ struct binary {
     friend bool operator==(binary const&, binary const&) = default;
 };
 
+struct conversion_error;
+
+/// An event's or an acknowledgement's arguments as the client sent them: the JSON values (a
+/// `boost::json::array`), in which each binary attachment is a placeholder
+/// `{"_placeholder":true,"num":i}`, and the attachments' bytes. As the last parameter of a
+/// handler it receives all the remaining arguments; passed to `emit` or an ack, it sends the
+/// same values and bytes again, so it forwards or echoes a packet exactly. It is what
+/// `emit_with_ack` completes with.
+struct arguments : boost::json::array {
+    using boost::json::array::array;
+    arguments() = default;
+    explicit arguments(boost::json::array values, std::vector<std::string> files = {})
+        : boost::json::array(std::move(values))
+        , attachments(std::move(files)) {}
+
+    std::vector<std::string> attachments;
+
+    /// Converts argument `i` as a handler parameter of type `T` would be (binary placeholders
+    /// resolved); false, with `err` set, if it does not convert.
+    template<class T>
+    bool get(std::size_t i, T& out, conversion_error& err) const;
+};
+
 namespace detail {
 /// Collects the attachments of the packet being built on this thread (set by emit while it
 /// converts arguments; conversion is synchronous, so a thread-local is exact).
@@ -132,6 +155,37 @@ struct payload {
     std::vector<std::string> attachments;
 };
 
+/// Adds `n` to the index of every placeholder in `v`.
+inline void shift_placeholders(boost::json::value& v, std::size_t n) {
+    if (auto const i = protocol::socketio::placeholder_index(v)) {
+        v = protocol::socketio::make_placeholder(*i + n);
+    } else if (auto* a = v.if_array()) {
+        for (auto& e : *a)
+            shift_placeholders(e, n);
+    } else if (auto* o = v.if_object()) {
+        for (auto& e : *o)
+            shift_placeholders(e.value(), n);
+    }
+}
+
+/// Adds one argument to a packet's: an `arguments` adds each of its values, and its
+/// attachments after those collected so far.
+template<class A>
+void append_argument(boost::json::array& args, A const& a) {
+    if constexpr (std::is_same_v<A, arguments>) {
+        auto* sink = attachment_sink();
+        auto const offset = sink->size();
+        for (auto const& v : a) {
+            args.push_back(v);
+            if (offset)
+                shift_placeholders(args.back(), offset);
+        }
+        sink->insert(sink->end(), a.attachments.begin(), a.attachments.end());
+    } else {
+        args.push_back(to_json(a));
+    }
+}
+
 /// Converts `a...` (after `event`, when there is one) for one packet.
 template<class... A>
 payload make_payload(std::optional<std::string_view> event, A const&... a) {
@@ -140,7 +194,7 @@ payload make_payload(std::optional<std::string_view> event, A const&... a) {
     p.args.reserve(sizeof...(A) + 1);
     if (event)
         p.args.emplace_back(*event);
-    (p.args.push_back(to_json(a)), ...);
+    (append_argument(p.args, a), ...);
     p.attachments = std::move(collect.attachments());
     return p;
 }
@@ -381,6 +435,11 @@ bool from_json(boost::json::value const* v, T& out, conversion_error& err,
     if (!ok)
         err = std::move(cx.err);
     return ok;
+}
+
+template<class T>
+bool arguments::get(std::size_t i, T& out, conversion_error& err) const {
+    return from_json(i < size() ? &(*this)[i] : nullptr, out, err, attachments);
 }
 
 /// Converts `x` to JSON for the wire (see the header comment for the one difference from

@@ -75,7 +75,7 @@ public:
 
     /// Sends an event and waits for the client's acknowledgement: Socket.IO's
     /// `socket.emitWithAck`. The last argument is an Asio completion token for the signature
-    /// `void(boost::system::error_code, boost::json::array reply)` (a callback,
+    /// `void(boost::system::error_code, roomcast::arguments reply)` (a callback,
     /// `asio::use_awaitable`, `asio::use_future`...); the others are the event's arguments.
     /// Completes with `error::disconnected` if the socket disconnects first (Socket.IO leaves
     /// such acks hanging); `timeout(d).emit_with_ack(...)` adds `error::timeout`. The
@@ -161,16 +161,16 @@ public:
     /// Middleware passed: the socket becomes connected (internal).
     void set_connected() noexcept { state_ = state::connected; }
     /// The client acknowledged emit `id` with `args` (internal).
-    void on_ack(std::uint64_t id, boost::json::array args);
+    void on_ack(std::uint64_t id, arguments args);
 
     using ack_handler =
-        boost::asio::any_completion_handler<void(boost::system::error_code, boost::json::array)>;
+        boost::asio::any_completion_handler<void(boost::system::error_code, arguments)>;
     /// Waits for acknowledgement `id` of a packet already encoded, e.g. a broadcast
     /// (internal). Returns false, and forgets `h`, if the socket is disconnected.
     bool expect_ack(std::uint64_t id, std::optional<std::chrono::milliseconds> timeout,
                     ack_handler& h);
     /// Forgets pending acknowledgement `id`, completing it with `ec` (internal).
-    void finish_ack(std::uint64_t id, boost::system::error_code ec, boost::json::array args);
+    void finish_ack(std::uint64_t id, boost::system::error_code ec, arguments args);
 
     /// Runs the packet middleware, then `on_any` and the handler (internal).
     void receive(std::shared_ptr<boost::json::array> packet, std::optional<std::uint64_t> ack_id,
@@ -201,7 +201,7 @@ private:
         }
         (std::make_index_sequence<n>{});
         return boost::asio::async_initiate<std::tuple_element_t<n, std::tuple<T...>>,
-                                           void(boost::system::error_code, boost::json::array)>(
+                                           void(boost::system::error_code, arguments)>(
             [this, timeout](auto handler, detail::payload args) {
                 start_ack(std::move(args), timeout, ack_handler(std::move(handler)));
             },
@@ -211,7 +211,7 @@ private:
     void start_ack(detail::payload args, std::optional<std::chrono::milliseconds> timeout,
                    ack_handler h);
     /// Completes `h` on its associated executor (never inside the caller).
-    void complete(ack_handler h, boost::system::error_code ec, boost::json::array args);
+    void complete(ack_handler h, boost::system::error_code ec, arguments args);
 
     enum class state { connecting, connected, disconnected };
 

@@ -98,6 +98,21 @@ struct coroutine_call {
     std::optional<std::uint64_t> ack_id;
 };
 
+/// Converts argument `I` of `call` for a parameter of type `T`; an `arguments` parameter
+/// takes every argument from `I` on.
+template<std::size_t I, class T>
+bool convert_argument(event_call const& call, T& out, conversion_error& err) {
+    if constexpr (std::is_same_v<T, arguments>) {
+        if (I + 1 < call.args.size())
+            out.insert(out.end(), call.args.begin() + (I + 1), call.args.end());
+        out.attachments.assign(call.attachments.begin(), call.attachments.end());
+        return true;
+    } else {
+        return from_json(I + 1 < call.args.size() ? &call.args[I + 1] : nullptr, out, err,
+                         call.attachments);
+    }
+}
+
 template<bool HasAck, class R, class F, class... P, std::size_t... I>
 void invoke_typed(F& f, socket& s, event_call const& call, boost::mp11::mp_list<P...>,
                   std::index_sequence<I...>) {
@@ -105,11 +120,7 @@ void invoke_typed(F& f, socket& s, event_call const& call, boost::mp11::mp_list<
     conversion_error err;
     std::size_t failed = 0;
     bool ok = true;
-    [[maybe_unused]] auto const arg = [&](std::size_t i) -> boost::json::value const* {
-        return i + 1 < call.args.size() ? &call.args[i + 1] : nullptr;
-    };
-    ((ok = ok && (from_json(arg(I), std::get<I>(values), err, call.attachments) ||
-                  ((failed = I), false))),
+    ((ok = ok && (convert_argument<I>(call, std::get<I>(values), err) || ((failed = I), false))),
      ...);
     if (!ok) {
         std::string m = "event \"" + std::string(call.event) + "\": argument " +

@@ -312,7 +312,7 @@ inline void client::dispatch(protocol::socketio::packet p) {
     case packet_type::binary_ack:
         if (auto it = sockets_.find(p.nsp); it != sockets_.end() && p.id) {
             auto s = it->second;
-            s->on_ack(*p.id, std::move(p.data.get_array()));
+            s->on_ack(*p.id, arguments(std::move(p.data.get_array()), std::move(p.attachments)));
         }
         return;
     case packet_type::connect_error:
@@ -593,12 +593,11 @@ inline void socket::start_ack(detail::payload args,
                                                        std::move(args.attachments))));
 }
 
-inline void socket::on_ack(std::uint64_t id, boost::json::array args) {
+inline void socket::on_ack(std::uint64_t id, arguments args) {
     finish_ack(id, {}, std::move(args));
 }
 
-inline void socket::finish_ack(std::uint64_t id, boost::system::error_code ec,
-                               boost::json::array args) {
+inline void socket::finish_ack(std::uint64_t id, boost::system::error_code ec, arguments args) {
     auto it = pending_acks_.find(id);
     if (it == pending_acks_.end())
         return; // late (after a timeout), repeated, or never asked: ignored
@@ -607,7 +606,7 @@ inline void socket::finish_ack(std::uint64_t id, boost::system::error_code ec,
     complete(std::move(h), ec, std::move(args));
 }
 
-inline void socket::complete(ack_handler h, boost::system::error_code ec, boost::json::array args) {
+inline void socket::complete(ack_handler h, boost::system::error_code ec, arguments args) {
     detail::complete_on(get_executor(), std::move(h), ec, std::move(args));
 }
 
@@ -986,8 +985,7 @@ inline void name_space::start_broadcast_ack(
         });
         std::size_t waiting = 0;
         for (auto& s : selected) {
-            socket::ack_handler answer = [st](boost::system::error_code ec,
-                                              boost::json::array reply) {
+            socket::ack_handler answer = [st](boost::system::error_code ec, arguments reply) {
                 if (ec == error::timeout)
                     return; // the broadcast's own timer decides
                 std::lock_guard lock(st->m);
