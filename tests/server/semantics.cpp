@@ -94,7 +94,7 @@ TEST_CASE("emit_with_ack: timeout, and prompt failure on disconnect") {
 }
 
 TEST_CASE("emit_with_ack works with asio::use_future") {
-    std::promise<std::future<boost::json::array>> handed_over;
+    std::promise<std::future<roomcast::arguments>> handed_over;
     test_server srv({}, [&](roomcast::server<>& io) {
         io.on("go", [&](roomcast::socket& s) {
             handed_over.set_value(s.timeout(2s).emit_with_ack("q", "x", boost::asio::use_future));
