@@ -173,13 +173,8 @@ public:
     void finish_ack(std::uint64_t id, boost::system::error_code ec, arguments args);
 
     /// Runs the packet middleware, then `on_any` and the handler (internal).
-    void receive(std::shared_ptr<boost::json::array> packet, std::optional<std::uint64_t> ack_id,
+    void receive(boost::json::array packet, std::optional<std::uint64_t> ack_id,
                  std::vector<std::string> attachments);
-    bool has_packet_middleware() const noexcept { return !packet_middleware_.empty(); }
-    std::vector<std::function<void(socket&, boost::json::array&, next)>> const&
-    packet_middleware() const noexcept {
-        return packet_middleware_;
-    }
 
 private:
     struct pending_ack {

@@ -304,8 +304,7 @@ inline void client::dispatch(protocol::socketio::packet p) {
         if (it == sockets_.end() || !it->second->connected())
             return; // not (yet) connected to that namespace: ignored, as Socket.IO does
         auto s = it->second;
-        s->receive(std::make_shared<boost::json::array>(std::move(p.data.get_array())), p.id,
-                   std::move(p.attachments));
+        s->receive(std::move(p.data.get_array()), p.id, std::move(p.attachments));
         return;
     }
     case packet_type::ack:
@@ -525,8 +524,7 @@ socket& socket::use(F&& f) {
     return *this;
 }
 
-inline void socket::receive(std::shared_ptr<boost::json::array> packet,
-                            std::optional<std::uint64_t> ack_id,
+inline void socket::receive(boost::json::array packet, std::optional<std::uint64_t> ack_id,
                             std::vector<std::string> attachments) {
     auto const run = [this, ack_id](boost::json::array const& args,
                                     std::span<std::string const> attachments) {
@@ -537,25 +535,29 @@ inline void socket::receive(std::shared_ptr<boost::json::array> packet,
         nsp_->dispatch(*this, detail::event_call{event, args, ack_id, attachments});
     };
     if (packet_middleware_.empty())
-        return run(*packet, attachments);
-    auto files = std::make_shared<std::vector<std::string>>(std::move(attachments));
+        return run(packet, attachments);
+    // Middleware may finish later: the packet lives on the heap until it does.
+    auto kept = std::make_shared<std::pair<boost::json::array, std::vector<std::string>>>(
+        std::move(packet), std::move(attachments));
     auto self = shared_from_this();
     detail::run_chain(
         [](socket & s) -> auto const& { return s.packet_middleware_; }, 0, self,
-        [self, packet, files, run](std::optional<connect_error> e) {
+        [self, kept, run](std::optional<connect_error> e) {
             if (!self->connected())
                 return;
-            if (!e) {
-                if (packet->empty() ||
-                    !(packet->front().is_string() || packet->front().is_number()))
-                    return; // middleware removed the event name: nothing to dispatch
-                return run(*packet, *files);
-            }
-            auto const& name = packet->front();
-            std::string event = name.is_string() ? std::string(name.get_string()) : "";
+            auto const& args = kept->first;
+            bool const named =
+                !args.empty() && (args.front().is_string() || args.front().is_number());
+            if (!e && named)
+                return run(args, kept->second);
+            if (!e)
+                return; // middleware removed the event name: nothing to dispatch
+            std::string event = named && args.front().is_string()
+                                    ? std::string(args.front().get_string())
+                                    : std::string();
             self->nsp().call_error(*self, handler_error{event, std::move(e->message), nullptr});
         },
-        packet.get());
+        &kept->first);
 }
 
 inline boost::asio::any_io_executor socket::get_executor() const {
@@ -815,6 +817,8 @@ inline void name_space::broadcast(transport::message_ptr m, adapter::broadcast_o
         });
         return;
     }
+    if (shards_.size() == 1 && shards_[0]->context().get_executor().running_in_this_thread())
+        return shards_[0]->deliver(m, opt); // one shard, and on it: nothing to copy or post
     on_each_shard([m = std::move(m), opt](detail::nsp_shard_base& sh) { sh.deliver(m, opt); });
 }
 
@@ -938,8 +942,13 @@ inline void name_space::start_broadcast_ack(
     // One packet, one ack id for every recipient (ids are unique in the namespace), as
     // Socket.IO does; each recipient's answer is counted here.
     struct state {
-        explicit state(boost::asio::any_io_executor ex)
-            : home(ex)
+        // The handler is move-constructed, never move-assigned: see socket::expect_ack on
+        // Boost 1.81's any_completion_handler.
+        state(boost::asio::any_io_executor ex,
+              boost::asio::any_completion_handler<void(boost::system::error_code,
+                                                       boost::json::array)>&& handler)
+            : h(std::move(handler))
+            , home(ex)
             , timer(ex) {}
         std::mutex m;
         boost::json::array responses;
@@ -962,8 +971,7 @@ inline void name_space::start_broadcast_ack(
                 finish({});
         }
     };
-    auto st = std::make_shared<state>(server_->home_executor());
-    st->h = std::move(h);
+    auto st = std::make_shared<state>(server_->home_executor(), std::move(h));
     st->shards_left = shards_.size();
     st->timer.expires_after(timeout);
     st->timer.async_wait([st](boost::system::error_code ec) {
