@@ -5,6 +5,7 @@
 #include <roomcast/adapter/member.hpp>
 #include <roomcast/convert.hpp>
 #include <roomcast/detail/fwd.hpp>
+#include <roomcast/detail/initiate.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
@@ -17,7 +18,6 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -145,22 +145,13 @@ class timed_broadcast {
 public:
     template<class... ArgsThenToken>
     auto emit_with_ack(std::string_view event, ArgsThenToken&&... args_then_token) const {
-        static_assert(sizeof...(ArgsThenToken) >= 1,
-                      "the last argument of emit_with_ack is a completion token");
         using sig = void(boost::system::error_code, boost::json::array);
-        constexpr std::size_t n = sizeof...(ArgsThenToken) - 1;
-        auto refs = std::forward_as_tuple(std::forward<ArgsThenToken>(args_then_token)...);
-        auto p = [&]<std::size_t... I>(std::index_sequence<I...>) {
-            return detail::make_payload(event, std::get<I>(refs)...);
-        }
-        (std::make_index_sequence<n>{});
-        return boost::asio::async_initiate<std::tuple_element_t<n, std::tuple<ArgsThenToken...>>,
-                                           sig>(
+        return detail::initiate_emit<sig>(
             [op = op_, t = timeout_](auto h, detail::payload args) {
                 op.start_ack(std::move(args), t,
                              boost::asio::any_completion_handler<sig>(std::move(h)));
             },
-            std::get<n>(refs), std::move(p));
+            event, std::forward<ArgsThenToken>(args_then_token)...);
     }
 
 private:

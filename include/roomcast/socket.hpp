@@ -5,6 +5,7 @@
 #include <roomcast/adapter/member.hpp>
 #include <roomcast/convert.hpp>
 #include <roomcast/detail/fwd.hpp>
+#include <roomcast/detail/initiate.hpp>
 #include <roomcast/error.hpp>
 #include <roomcast/handshake.hpp>
 #include <roomcast/middleware.hpp>
@@ -26,7 +27,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -187,20 +187,11 @@ private:
     template<class... T>
     auto emit_with_ack_for(std::optional<std::chrono::milliseconds> timeout, std::string_view event,
                            T&&... all) {
-        static_assert(sizeof...(T) >= 1, "the last argument of emit_with_ack is a completion "
-                                         "token (a callback, asio::use_awaitable...)");
-        constexpr std::size_t n = sizeof...(T) - 1;
-        auto refs = std::forward_as_tuple(std::forward<T>(all)...);
-        auto p = [&]<std::size_t... I>(std::index_sequence<I...>) {
-            return detail::make_payload(event, std::get<I>(refs)...);
-        }
-        (std::make_index_sequence<n>{});
-        return boost::asio::async_initiate<std::tuple_element_t<n, std::tuple<T...>>,
-                                           void(boost::system::error_code, arguments)>(
+        return detail::initiate_emit<void(boost::system::error_code, arguments)>(
             [this, timeout](auto handler, detail::payload args) {
                 start_ack(std::move(args), timeout, ack_handler(std::move(handler)));
             },
-            std::get<n>(refs), std::move(p));
+            event, std::forward<T>(all)...);
     }
 
     void start_ack(detail::payload args, std::optional<std::chrono::milliseconds> timeout,
