@@ -530,3 +530,35 @@ TEST_CASE("binary: emitted values become placeholders and attachments", "[conver
     auto const q = roomcast::detail::make_payload(std::nullopt, 1);
     CHECK(q.attachments.empty());
 }
+
+TEST_CASE("arguments: emitted again with their attachments, placeholders renumbered",
+          "[convert][binary][arguments]") {
+    roomcast::arguments args(
+        roomcast::protocol::parse_json(
+            R"([1,{"_placeholder":true,"num":0},{"deep":[{"_placeholder":true,"num":1}]}])")
+            ->as_array(),
+        {"A", "B"});
+    // Alone: the same values and bytes.
+    auto const alone = roomcast::detail::make_payload("echo", args);
+    CHECK(roomcast::protocol::serialize(alone.args) ==
+          R"(["echo",1,{"_placeholder":true,"num":0},{"deep":[{"_placeholder":true,"num":1}]}])");
+    CHECK(alone.attachments == std::vector<std::string>{"A", "B"});
+    // After another attachment: every placeholder moves up by one.
+    auto const after = roomcast::detail::make_payload(
+        "relay", roomcast::binary(std::string_view("first")), args, 2);
+    CHECK(roomcast::protocol::serialize(after.args) ==
+          R"(["relay",{"_placeholder":true,"num":0},1,{"_placeholder":true,"num":1},)"
+          R"({"deep":[{"_placeholder":true,"num":2}]},2])");
+    CHECK(after.attachments == std::vector<std::string>{"first", "A", "B"});
+    // The source is unchanged, and get() converts an argument as a handler parameter would.
+    CHECK(args.attachments.size() == 2);
+    roomcast::binary b;
+    roomcast::conversion_error err;
+    REQUIRE(args.get(1, b, err));
+    CHECK(b.view() == "A");
+    std::string s;
+    CHECK_FALSE(args.get(0, s, err));
+    CHECK(err.message() == "value: expected string, got number");
+    CHECK_FALSE(args.get(9, s, err));
+    CHECK(err.message() == "value: expected string, got nothing");
+}
