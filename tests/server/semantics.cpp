@@ -267,3 +267,27 @@ TEST_CASE("binary attachments: a placeholder naming a missing attachment is a pa
     c.write(R"(451-["x",{"_placeholder":true,"num":1}])");
     CHECK_FALSE(c.read_packet(2s));
 }
+
+TEST_CASE("emit_with_ack: a binary answer keeps its bytes") {
+    roomcast::test::record results;
+    test_server srv({}, [&](roomcast::server<>& io) {
+        io.on("ask", [&](roomcast::socket& s) {
+            s.emit_with_ack("file?", [&](boost::system::error_code ec, roomcast::arguments reply) {
+                roomcast::binary b;
+                roomcast::conversion_error err;
+                results.add(!ec && reply.get(1, b, err)
+                                ? roomcast::protocol::serialize(reply) + " " + std::string(b.view())
+                                : "error");
+            });
+        });
+    });
+    raw_client c;
+    REQUIRE(handshake(c, srv.port()).substr(0, 2) == "40");
+    c.write(R"(42["ask"])");
+    auto const q = c.read_packet().value_or("");
+    auto const id = q.substr(2, q.find('[') - 2);
+    c.write("461-" + id + R"(["name",{"_placeholder":true,"num":0}])");
+    c.write("bytes!", true);
+    REQUIRE(eventually([&] { return results.size() == 1; }));
+    CHECK(results.items()[0] == R"(["name",{"_placeholder":true,"num":0}] bytes!)");
+}
