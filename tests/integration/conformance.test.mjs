@@ -117,13 +117,13 @@ describe('conformance: Socket.IO on / and /custom', () => {
 
   it('acknowledges message-with-ack with the same arguments', async () => {
     const c = await peer('ack').connect();
-    const r = await c.ask('message-with-ack', 'a', { b: null }, Buffer.from([0, 255]));
+    const r = await c.call('message-with-ack', 'a', { b: null }, Buffer.from([0, 255]));
     assert.deepEqual(r.slice(0, 2), ['a', { b: null }]);
     assert.deepEqual(Buffer.from(r[2]), Buffer.from([0, 255]));
   });
 
   it('has no other namespace', async () => {
-    const err = await peer('random', { nsp: '/random' }).refused();
+    const err = await peer('random', { nsp: '/random' }).connectRefused();
     assert.equal(err.message, 'Invalid namespace');
   });
 

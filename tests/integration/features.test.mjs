@@ -21,18 +21,15 @@
 
 import { describe, it, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { io as ioClient, Manager } from 'socket.io-client';
+import { Manager } from 'socket.io-client';
+import * as harness from './harness.mjs';
+import {
+  ServerProcess, NO_ANSWER, clientOptions, unique, WAIT_MS, STARTUP_MS, STOP_MS, TEST_TIMEOUT_MS,
+} from './harness.mjs';
 
 const SERVER_BINARY = process.env.ROOMCAST_SERVER || '';
 const THREADS = process.env.ROOMCAST_THREADS || '1';
-const WAIT_MS = Number(process.env.ROOMCAST_WAIT_MS || 4000);
-const STARTUP_MS = Number(process.env.ROOMCAST_STARTUP_MS || 10000);
-const STOP_MS = 3000;
-const VERBOSE = process.env.ROOMCAST_VERBOSE === '1';
-const TEST_TIMEOUT_MS = 30000; // per test, a last-resort bound above the per-wait bounds
 
 if (!SERVER_BINARY) {
   throw new Error('Set ROOMCAST_SERVER=<path of the features_server binary> (optionally ROOMCAST_THREADS=1|2)');
@@ -40,121 +37,17 @@ if (!SERVER_BINARY) {
 if (!/^[12]$/.test(THREADS)) throw new Error(`ROOMCAST_THREADS must be 1 or 2, got ${THREADS}`);
 
 // ---------------------------------------------------------------------------
-// Server process management
+// Server process (tests/integration/harness.mjs)
 // ---------------------------------------------------------------------------
-
-const server = {
-  proc: null,
-  port: 0,
-  url: '',
-  output: '',     // last part of stdout+stderr, for failure messages
-  exited: null,   // {code, signal} once the process has exited
-  stopping: false,
-  died: null,     // promise rejected if the process exits while we did not stop it
-  rejectDied: null,
-  exitPromise: null,
-  crashes: [],    // descriptions of earlier crashes (the server was restarted after each)
-};
 
 const describeServer = () => `${SERVER_BINARY} --threads ${THREADS}`;
 
-function serverOutputTail() {
-  const tail = server.output.slice(-4000);
-  return tail ? `\n--- server output (tail) ---\n${tail}\n--- end of server output ---` : ' (server printed nothing)';
-}
+let server = null;
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(err => (err ? reject(err) : resolve(port)));
-    });
-  });
-}
-
+// Readiness: the server prints its "listening" line once it listens; never a fixed sleep.
 async function startServer() {
-  server.port = await freePort();
-  server.url = `http://127.0.0.1:${server.port}`;
-  server.output = '';
-  server.exited = null;
-  server.stopping = false;
-  server.died = new Promise((_, reject) => { server.rejectDied = reject; });
-  server.died.catch(() => {}); // observed through waits and hooks, never unhandled
-  const proc = spawn(SERVER_BINARY, ['--port', String(server.port), '--threads', THREADS],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
-  server.proc = proc;
-  // Readiness: the server prints this line once it listens; never a fixed sleep.
-  const readyLine = `features listening on port ${server.port}`;
-  let markReady;
-  const ready = new Promise(resolve => { markReady = resolve; });
-  const collect = chunk => {
-    const text = chunk.toString();
-    server.output = (server.output + text).slice(-20000);
-    if (VERBOSE) process.stderr.write(`[server] ${text}`);
-    if (server.output.includes(readyLine)) markReady();
-  };
-  proc.stdout.on('data', collect);
-  proc.stderr.on('data', collect);
-  server.exitPromise = new Promise(resolve => {
-    proc.once('exit', (code, signal) => {
-      server.exited = { code, signal };
-      if (!server.stopping) {
-        server.rejectDied(new Error(
-          `server ${describeServer()} exited unexpectedly (code ${code}, signal ${signal})${serverOutputTail()}`));
-      }
-      resolve(server.exited);
-    });
-  });
-  proc.once('error', err => {
-    server.exited = server.exited || { code: null, signal: null, error: err };
-    server.rejectDied(new Error(`cannot start server ${describeServer()}: ${err.message}`));
-  });
-  await bounded(ready, `the server to print '${readyLine}'`, STARTUP_MS)
-    .catch(err => { throw new Error(`${err.message}${serverOutputTail()}`); });
-}
-
-async function stopServer() {
-  const proc = server.proc;
-  if (!proc || server.exited) return;
-  server.stopping = true;
-  proc.kill('SIGTERM');
-  const timedOut = Symbol('timeout');
-  let timer;
-  const r = await Promise.race([
-    server.exitPromise,
-    new Promise(res => { timer = setTimeout(() => res(timedOut), STOP_MS); }),
-  ]);
-  clearTimeout(timer);
-  if (r === timedOut) {
-    process.stderr.write(`# server did not exit within ${STOP_MS} ms of SIGTERM; sending SIGKILL\n`);
-    proc.kill('SIGKILL');
-    await server.exitPromise;
-  }
-}
-
-// Last resort if the test process dies without running the `after` hook.
-process.on('exit', () => {
-  if (server.proc && !server.exited) {
-    try { server.proc.kill('SIGKILL'); } catch { /* already gone */ }
-  }
-});
-
-const serverDied = () => server.exited && !server.stopping;
-
-// Bounded wait on a promise; also fails at once if the server dies.
-async function bounded(promise, what, ms = WAIT_MS) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout, server.died]);
-  } finally {
-    clearTimeout(timer);
-  }
+  server = await ServerProcess.start(SERVER_BINARY, ['--threads', THREADS],
+    { readyLine: port => `features listening on port ${port}` });
 }
 
 // ---------------------------------------------------------------------------
@@ -163,15 +56,6 @@ async function bounded(promise, what, ms = WAIT_MS) {
 
 const clients = new Set();   // Peers, disconnected after each test
 const managers = new Set();  // Managers made by tests, closed after each test
-let uniq = 0;
-const unique = prefix => `${prefix}-${process.pid}-${++uniq}`;
-
-/// Returned by an answer function: leave the server's acknowledgement unanswered.
-const NO_ANSWER = Symbol('no answer');
-
-function clientOptions(extra = {}) {
-  return { transports: ['websocket'], reconnection: false, autoConnect: false, timeout: WAIT_MS, ...extra };
-}
 
 function newManager() {
   const m = new Manager(server.url, clientOptions());
@@ -179,134 +63,15 @@ function newManager() {
   return m;
 }
 
-class Peer {
-  /// A socket.io-client socket on namespace `nsp`: its own connection, or one of `manager`'s.
-  constructor(name, { nsp = '/', auth, manager } = {}) {
-    this.name = name;
-    this.nsp = nsp;
-    this.log = [];        // every received event: {event, args, ack, taken}
-    this.waiters = [];
-    this.answers = new Map(); // event -> (...args) => reply args (array) or NO_ANSWER
-    this.disconnectReason = null;
-    this.socket = manager
-      ? manager.socket(nsp, auth ? { auth } : {})
-      : ioClient(server.url + nsp, clientOptions({ forceNew: true, ...(auth ? { auth } : {}) }));
-    this.socket.onAny((event, ...args) => this._record(event, args));
-    this.socket.on('disconnect', reason => { this.disconnectReason = reason; this._wake(); });
+/// The harness's Peer on the current server, disconnected after each test. Predicates get the
+/// event's argument list (an array); `next` and `received` give argument lists.
+class Peer extends harness.Peer {
+  constructor(name, opts) {
+    super(server, name, opts);
     clients.add(this);
   }
 
-  get id() { return this.socket.id; }
-  get connected() { return this.socket.connected; }
-
-  emit(event, ...args) { this.socket.emit(event, ...args); }
-
-  _record(event, args) {
-    let ack = null;
-    if (args.length && typeof args[args.length - 1] === 'function') ack = args.pop();
-    const entry = { event, args, ack, taken: false };
-    const answer = this.answers.get(event);
-    if (ack && answer) {
-      const reply = answer(...args);
-      if (reply !== NO_ANSWER) {
-        ack(...reply);
-        entry.ack = null;
-      }
-    }
-    this.log.push(entry);
-    this._wake();
-  }
-
-  _wake() {
-    for (const w of [...this.waiters]) {
-      if (w.check()) this.waiters.splice(this.waiters.indexOf(w), 1);
-    }
-  }
-
-  // Waits (bounded) until `cond()` returns a truthy value, and returns it.
-  async until(cond, what) {
-    const now = cond();
-    if (now) return now;
-    let waiter;
-    const p = new Promise(resolve => {
-      waiter = { check: () => { const v = cond(); if (v) resolve(v); return Boolean(v); } };
-      this.waiters.push(waiter);
-    });
-    try {
-      return await bounded(p, `${this.name} ${what}; it received so far: ${this.summary()}`);
-    } finally {
-      const i = this.waiters.indexOf(waiter);
-      if (i >= 0) this.waiters.splice(i, 1);
-    }
-  }
-
-  // Waits for the first not-yet-consumed `event` whose argument list satisfies `pred`;
-  // consumes it and returns its whole entry.
-  async nextEntry(event, pred = () => true, what = '') {
-    const entry = await this.until(
-      () => this.log.find(e => !e.taken && e.event === event && pred(e.args)),
-      `to receive '${event}'${what ? ` (${what})` : ''}`);
-    entry.taken = true;
-    return entry;
-  }
-
-  // Same, returning the argument list.
-  async next(event, pred, what) { return (await this.nextEntry(event, pred, what)).args; }
-
-  received(event, pred = () => true) {
-    return this.log.filter(e => e.event === event && pred(e.args)).map(e => e.args);
-  }
-
-  count(event, pred) { return this.received(event, pred).length; }
-
-  summary() {
-    const s = this.log.map(e => `${e.event} ${JSON.stringify(e.args)}`).join('; ');
-    const state = this.connected ? '' : ` [${this.name} is disconnected: ${this.disconnectReason ?? 'never connected'}]`;
-    return (s.length > 1500 ? `${s.slice(0, 1500)}...` : (s || '(nothing)')) + state;
-  }
-
-  // Emits with an acknowledgement; returns the server's answer as an argument list.
-  async call(event, ...args) {
-    assert.ok(this.connected, `${this.name} cannot call '${event}': disconnected (${this.disconnectReason})`);
-    const p = new Promise(resolve => this.socket.emit(event, ...args, (...reply) => resolve(reply)));
-    return bounded(p, `${this.name}: acknowledgement of '${event}' ${JSON.stringify(args)}; ` +
-      `it received so far: ${this.summary()}`);
-  }
-
-  _connectOutcome() {
-    return new Promise(resolve => {
-      const onConnect = () => { this.socket.off('connect_error', onError); resolve({ ok: true }); };
-      const onError = err => { this.socket.off('connect', onConnect); resolve({ ok: false, err }); };
-      this.socket.once('connect', onConnect);
-      this.socket.once('connect_error', onError);
-    });
-  }
-
-  async connect() {
-    const p = this._connectOutcome();
-    this.socket.connect();
-    const r = await bounded(p, `${this.name} to connect to ${this.nsp} at ${server.url}`);
-    if (!r.ok) assert.fail(`${this.name}: connect_error on ${this.nsp}: ${r.err.message} ${JSON.stringify(r.err.data)}`);
-    assert.equal(typeof this.id, 'string', `${this.name} has no socket id after connect`);
-    assert.equal(this.socket.io.engine.transport.name, 'websocket');
-    return this;
-  }
-
-  // Connects expecting a refusal; returns the Error of connect_error.
-  async connectRefused() {
-    const p = this._connectOutcome();
-    this.socket.connect();
-    const r = await bounded(p, `${this.name}: the outcome of connecting to ${this.nsp}`);
-    assert.equal(r.ok, false, `${this.name}: connecting to ${this.nsp} must be refused, but it was accepted`);
-    assert.equal(this.connected, false);
-    return r.err;
-  }
-
-  async waitDisconnect() {
-    return this.until(() => this.disconnectReason, 'to be disconnected');
-  }
-
-  close() { this.socket.disconnect(); }
+  _matches(args, pred) { return pred(args); }
 }
 
 async function connectPeer(name, opts) {
@@ -341,10 +106,7 @@ function asBuffer(x, what) {
 }
 
 function disconnectAll() {
-  for (const c of clients) {
-    try { c.socket.disconnect(); } catch { /* ignore */ }
-    c.socket.removeAllListeners();
-  }
+  for (const c of clients) c.dispose();
   clients.clear();
   for (const m of managers) {
     try { m.engine?.close(); } catch { /* ignore */ }
@@ -361,23 +123,17 @@ describe(`roomcast features over socket.io-client (${describeServer()})`, () => 
 
   after(async () => {
     disconnectAll();
-    await stopServer();
+    await server?.stop();
   }, { timeout: STOP_MS * 2 + 2000 });
 
   beforeEach(async () => {
-    if (serverDied()) {
-      // An earlier test crashed the server (and failed for it): start a fresh one.
-      server.crashes.push(`code ${server.exited.code}, signal ${server.exited.signal}`);
-      await startServer();
-    }
+    // An earlier test crashed the server (and failed for it): start a fresh one.
+    if (server.diedUnexpectedly) await startServer();
   }, { timeout: STARTUP_MS + 5000 });
 
   afterEach(() => {
     disconnectAll();
-    if (serverDied()) {
-      throw new Error(`server ${describeServer()} exited unexpectedly ` +
-        `(code ${server.exited.code}, signal ${server.exited.signal})${serverOutputTail()}`);
-    }
+    server.checkAlive();
   });
 
   const t = (name, fn, opts = {}) => it(name, { timeout: TEST_TIMEOUT_MS, ...opts }, fn);

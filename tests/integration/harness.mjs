@@ -1,8 +1,12 @@
 // Shared harness of the real-client integration tests: starts a server program on a free
-// loopback port, waits for it to accept connections (never a fixed sleep), bounds every wait,
-// and stops the process even when a test fails. Peers are real socket.io-client sockets that
-// record every event from before they connect, so nothing is missed between an emit and a
-// wait.
+// loopback port, waits for it to be ready (never a fixed sleep), bounds every wait, fails a
+// wait at once if the server dies, and stops the process (SIGTERM, then SIGKILL) even when a
+// test fails. Peers are real socket.io-client sockets that record every event from before
+// they connect, so nothing is missed between an emit and a wait.
+//
+// Environment (read by every suite): ROOMCAST_WAIT_MS (bound of every single wait, default
+// 4000), ROOMCAST_STARTUP_MS (bound of server start-up, default 10000), ROOMCAST_VERBOSE=1
+// (echo the server's output).
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -10,11 +14,16 @@ import net from 'node:net';
 import { io as ioClient } from 'socket.io-client';
 
 export const WAIT_MS = Number(process.env.ROOMCAST_WAIT_MS || 4000);
-const STARTUP_MS = Number(process.env.ROOMCAST_STARTUP_MS || 10000);
-const STOP_MS = 3000;
+export const STARTUP_MS = Number(process.env.ROOMCAST_STARTUP_MS || 10000);
+export const STOP_MS = 3000;
+export const TEST_TIMEOUT_MS = 30000; // per test, a last-resort bound above the per-wait bounds
 const VERBOSE = process.env.ROOMCAST_VERBOSE === '1';
 
 export const sleep = ms => new Promise(r => setTimeout(r, ms));
+
+let uniq = 0;
+/// A name no other test of this run uses.
+export const unique = prefix => `${prefix}-${process.pid}-${++uniq}`;
 
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -38,6 +47,7 @@ function tryConnect(port) {
   });
 }
 
+// Last resort if the test process dies without stopping its servers.
 const running = new Set();
 process.on('exit', () => {
   for (const s of running) {
@@ -45,31 +55,52 @@ process.on('exit', () => {
   }
 });
 
-/// A server process: `await ServerProcess.start(binary, extraArgs)` runs
-/// `binary --port <free port> ...extraArgs`.
+/// A server process.
+///  * `await ServerProcess.start(binary, extraArgs)` runs `binary --port <free port> ...extraArgs`;
+///  * `await ServerProcess.start(port => [program, ...args])` runs the command line made for the
+///    port (e.g. when the port argument does not come right after the program).
+/// It is ready once it accepts a TCP connection, or, with the option `readyLine: port => text`,
+/// once it has printed that text.
 export class ServerProcess {
-  static async start(binary, extraArgs = []) {
+  static async start(command, extraArgs = [], { readyLine } = {}) {
+    if (typeof command === 'function') {
+      assert.equal(extraArgs.length, 0, 'a command line function takes no extra arguments');
+    } else {
+      const binary = command;
+      command = port => [binary, '--port', String(port), ...extraArgs];
+    }
     const s = new ServerProcess();
-    await s._start(binary, extraArgs);
+    try {
+      await s._start(command, readyLine);
+    } catch (err) {
+      s.stopping = true; // not ready: do not leave it running
+      if (s.proc && !s.exited) s.proc.kill('SIGKILL');
+      throw err;
+    }
     return s;
   }
 
-  async _start(binary, extraArgs) {
+  async _start(command, readyLine) {
     this.port = await freePort();
     this.url = `http://127.0.0.1:${this.port}`;
     this.output = '';
-    this.exited = null;
+    this.exited = null;   // {code, signal} once the process has exited
     this.stopping = false;
-    this.what = [binary, '--port', this.port, ...extraArgs].join(' ');
+    const argv = command(this.port);
+    this.what = argv.join(' ');
+    // Rejected if the process exits while we did not stop it.
     this.died = new Promise((_, reject) => { this.rejectDied = reject; });
     this.died.catch(() => {}); // observed through bounded waits, never unhandled
-    this.proc = spawn(binary, ['--port', String(this.port), ...extraArgs],
-      { stdio: ['ignore', 'pipe', 'pipe'] });
+    const readyText = readyLine ? readyLine(this.port) : null;
+    let markReady;
+    const printedReady = new Promise(resolve => { markReady = resolve; });
+    this.proc = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     running.add(this);
     const collect = chunk => {
       const text = chunk.toString();
       this.output = (this.output + text).slice(-20000);
       if (VERBOSE) process.stderr.write(`[server] ${text}`);
+      if (readyText && this.output.includes(readyText)) markReady();
     };
     this.proc.stdout.on('data', collect);
     this.proc.stderr.on('data', collect);
@@ -77,20 +108,28 @@ export class ServerProcess {
       this.proc.once('exit', (code, signal) => {
         this.exited = { code, signal };
         running.delete(this);
-        if (!this.stopping) {
-          this.rejectDied(new Error(`server ${this.what} exited unexpectedly ` +
-            `(code ${code}, signal ${signal})${this.tail()}`));
-        }
+        if (!this.stopping) this.rejectDied(this._deathError());
         resolve(this.exited);
       });
     });
-    this.proc.once('error', err => this.rejectDied(new Error(`cannot start ${this.what}: ${err.message}`)));
+    this.proc.once('error', err => {
+      this.exited = this.exited || { code: null, signal: null, error: err };
+      running.delete(this);
+      this.rejectDied(new Error(`cannot start ${this.what}: ${err.message}`));
+    });
+
+    if (readyText) {
+      await this.bounded(printedReady, `${this.what} to print '${readyText}'`, STARTUP_MS)
+        .catch(err => { throw this.exited ? err : new Error(`${err.message}${this.tail()}`); });
+      return;
+    }
     const deadline = Date.now() + STARTUP_MS;
     for (;;) {
-      if (this.exited) await this.died;
+      if (this.exited) await this.died; // throws the "exited unexpectedly" error
       if (await tryConnect(this.port)) return;
       if (Date.now() > deadline) {
-        throw new Error(`${this.what} did not accept connections within ${STARTUP_MS} ms${this.tail()}`);
+        throw new Error(`${this.what} did not accept TCP connections on 127.0.0.1:${this.port} ` +
+          `within ${STARTUP_MS} ms${this.tail()}`);
       }
       await sleep(50);
     }
@@ -98,7 +137,20 @@ export class ServerProcess {
 
   tail() {
     const t = this.output.slice(-4000);
-    return t ? `\n--- server output (tail) ---\n${t}\n--- end ---` : ' (server printed nothing)';
+    return t ? `\n--- server output (tail) ---\n${t}\n--- end of server output ---` : ' (server printed nothing)';
+  }
+
+  _deathError() {
+    return new Error(`server ${this.what} exited unexpectedly ` +
+      `(code ${this.exited.code}, signal ${this.exited.signal})${this.tail()}`);
+  }
+
+  /// Whether the process has exited without being stopped.
+  get diedUnexpectedly() { return Boolean(this.exited) && !this.stopping; }
+
+  /// Throws, with the server's output, if the process has exited without being stopped.
+  checkAlive() {
+    if (this.diedUnexpectedly) throw this._deathError();
   }
 
   /// Bounded wait on `promise`; fails at once if the server dies.
@@ -114,6 +166,7 @@ export class ServerProcess {
     }
   }
 
+  /// SIGTERM, then SIGKILL after STOP_MS; fails unless it exits with status 0 on SIGTERM.
   async stop() {
     if (!this.proc || this.exited) return;
     this.stopping = true;
@@ -127,98 +180,164 @@ export class ServerProcess {
     if (r === 'timeout') {
       this.proc.kill('SIGKILL');
       await this.exitPromise;
-      throw new Error(`${this.what} did not stop within ${STOP_MS} ms of SIGTERM`);
+      throw new Error(`${this.what} did not stop within ${STOP_MS} ms of SIGTERM${this.tail()}`);
     }
     assert.equal(this.exited.code, 0, `${this.what} exited with ${JSON.stringify(this.exited)}${this.tail()}`);
   }
 }
 
-/// A socket.io-client socket over WebSocket that records every event it receives.
+/// Options of socket.io-client connections and Managers: WebSocket only, no reconnection,
+/// connected explicitly.
+export function clientOptions(extra = {}) {
+  return { transports: ['websocket'], reconnection: false, autoConnect: false, timeout: WAIT_MS, ...extra };
+}
+
+/// Returned by a function of `Peer.answers`: leave the server's acknowledgement unanswered.
+export const NO_ANSWER = Symbol('no answer');
+
+/// A socket.io-client socket on namespace `nsp` of `server` (its own connection, or one of
+/// `manager`'s) that records every event it receives: log entries {event, args, ack, taken}.
+/// An event that asks for an acknowledgement is answered by `answers.get(event)(...args)`
+/// (the reply's argument list, or NO_ANSWER); without an answer its `ack` stays in the log.
+/// Predicates get the event's arguments spread (see `_matches`).
 export class Peer {
   constructor(server, name, { nsp = '/', auth, manager } = {}) {
     this.server = server;
     this.name = name;
-    this.log = []; // {event, args, taken}
+    this.nsp = nsp;
+    this.log = [];
     this.waiters = [];
+    this.answers = new Map();
     this.disconnectReason = null;
-    const opts = { transports: ['websocket'], reconnection: false, autoConnect: false, timeout: WAIT_MS };
-    if (auth) opts.auth = auth;
-    this.socket = manager ? manager.socket(nsp, opts) : ioClient(server.url + (nsp === '/' ? '' : nsp), { ...opts, forceNew: true });
+    this.socket = manager
+      ? manager.socket(nsp, auth ? { auth } : {})
+      : ioClient(server.url + nsp, clientOptions({ forceNew: true, ...(auth ? { auth } : {}) }));
     this.socket.onAny((event, ...args) => this._record(event, args));
-    this.socket.on('disconnect', reason => {
-      this.disconnectReason = reason;
-      this._record('disconnect', [reason]);
-    });
+    this.socket.on('disconnect', reason => { this.disconnectReason = reason; this._wake(); });
   }
 
   get id() { return this.socket.id; }
+  get connected() { return this.socket.connected; }
+
   emit(event, ...args) { this.socket.emit(event, ...args); }
 
-  /// Emits with an acknowledgement; resolves with the ack's arguments.
-  ask(event, ...args) {
-    return this.server.bounded(new Promise(resolve => this.socket.emit(event, ...args, (...r) => resolve(r))),
-      `${this.name}: ack of '${event}'`);
-  }
-
   _record(event, args) {
-    const entry = { event, args, taken: false };
-    this.log.push(entry);
-    for (const w of [...this.waiters]) {
-      if (!entry.taken && w.match(entry)) {
-        entry.taken = true;
-        this.waiters.splice(this.waiters.indexOf(w), 1);
-        w.resolve(entry);
+    let ack = null;
+    if (args.length && typeof args[args.length - 1] === 'function') ack = args.pop();
+    const entry = { event, args, ack, taken: false };
+    const answer = this.answers.get(event);
+    if (ack && answer) {
+      const reply = answer(...args);
+      if (reply !== NO_ANSWER) {
+        ack(...reply);
+        entry.ack = null;
       }
     }
+    this.log.push(entry);
+    this._wake();
   }
 
-  /// All argument lists received so far for `event`.
-  received(event) { return this.log.filter(e => e.event === event).map(e => e.args); }
-
-  /// Waits for the first not-yet-consumed `event` whose arguments satisfy `pred`; consumes it
-  /// and returns its arguments.
-  async next(event, pred = () => true) {
-    const match = e => e.event === event && pred(...e.args);
-    let entry = this.log.find(e => !e.taken && match(e));
-    if (entry) {
-      entry.taken = true;
-      return entry.args;
+  _wake() {
+    for (const w of [...this.waiters]) {
+      if (w.check()) this.waiters.splice(this.waiters.indexOf(w), 1);
     }
+  }
+
+  /// Whether an event's argument list `args` satisfies `pred`.
+  _matches(args, pred) { return pred(...args); }
+
+  /// Waits (bounded) until `cond()` returns a truthy value, and returns it.
+  async until(cond, what) {
+    const now = cond();
+    if (now) return now;
     let waiter;
-    const p = new Promise(resolve => { waiter = { match, resolve }; this.waiters.push(waiter); });
+    const p = new Promise(resolve => {
+      waiter = { check: () => { const v = cond(); if (v) resolve(v); return Boolean(v); } };
+      this.waiters.push(waiter);
+    });
     try {
-      entry = await this.server.bounded(p, `${this.name} to receive '${event}'; it has: ${this.summary()}`);
+      return await this.server.bounded(p, `${this.name} ${what}; it received so far: ${this.summary()}`);
     } finally {
       const i = this.waiters.indexOf(waiter);
       if (i >= 0) this.waiters.splice(i, 1);
     }
-    return entry.args;
   }
+
+  /// Waits for the first not-yet-consumed `event` whose arguments satisfy `pred`; consumes it
+  /// and returns its whole entry.
+  nextEntry(event, pred = () => true, what = '') {
+    return this.until(() => {
+      const entry = this.log.find(e => !e.taken && e.event === event && this._matches(e.args, pred));
+      if (entry) entry.taken = true;
+      return entry;
+    }, `to receive '${event}'${what ? ` (${what})` : ''}`);
+  }
+
+  /// Same, returning the argument list.
+  async next(event, pred, what) { return (await this.nextEntry(event, pred, what)).args; }
+
+  /// All argument lists received so far for `event` (consumed or not) that satisfy `pred`.
+  received(event, pred = () => true) {
+    return this.log.filter(e => e.event === event && this._matches(e.args, pred)).map(e => e.args);
+  }
+
+  count(event, pred) { return this.received(event, pred).length; }
 
   summary() {
     const s = this.log.map(e => `${e.event} ${JSON.stringify(e.args)}`).join('; ');
-    return s.length > 1500 ? `${s.slice(0, 1500)}...` : (s || '(nothing)');
+    const state = this.connected ? '' : ` [${this.name} is disconnected: ${this.disconnectReason ?? 'never connected'}]`;
+    return (s.length > 1500 ? `${s.slice(0, 1500)}...` : (s || '(nothing)')) + state;
   }
 
-  async connect() {
-    const p = new Promise((resolve, reject) => {
-      this.socket.once('connect', resolve);
-      this.socket.once('connect_error', err => reject(new Error(`${this.name}: connect_error: ${err.message}`)));
+  /// Emits with an acknowledgement; returns the server's answer as an argument list.
+  async call(event, ...args) {
+    assert.ok(this.connected, `${this.name} cannot call '${event}': disconnected (${this.disconnectReason})`);
+    const p = new Promise(resolve => this.socket.emit(event, ...args, (...reply) => resolve(reply)));
+    return this.server.bounded(p, `${this.name}: acknowledgement of '${event}' ${JSON.stringify(args)}; ` +
+      `it received so far: ${this.summary()}`);
+  }
+
+  _connectOutcome() {
+    return new Promise(resolve => {
+      const onConnect = () => { this.socket.off('connect_error', onError); resolve({ ok: true }); };
+      const onError = err => { this.socket.off('connect', onConnect); resolve({ ok: false, err }); };
+      this.socket.once('connect', onConnect);
+      this.socket.once('connect_error', onError);
     });
+  }
+
+  /// Connects over WebSocket; returns this Peer.
+  async connect() {
+    const p = this._connectOutcome();
     this.socket.connect();
-    await this.server.bounded(p, `${this.name} to connect`);
+    const r = await this.server.bounded(p, `${this.name} to connect to ${this.nsp} at ${this.server.url}`);
+    if (!r.ok) assert.fail(`${this.name}: connect_error on ${this.nsp}: ${r.err.message} ${JSON.stringify(r.err.data)}`);
+    assert.equal(typeof this.id, 'string', `${this.name} has no socket id after connect`);
+    assert.equal(this.socket.io.engine.transport.name, 'websocket');
     return this;
   }
 
-  /// Connects, expecting a refusal; returns the client's Error.
-  async refused() {
-    const p = new Promise((resolve, reject) => {
-      this.socket.once('connect', () => reject(new Error(`${this.name}: connected, refusal expected`)));
-      this.socket.once('connect_error', resolve);
-    });
+  /// Connects expecting a refusal; returns the Error of connect_error.
+  async connectRefused() {
+    const p = this._connectOutcome();
     this.socket.connect();
-    return this.server.bounded(p, `${this.name} to be refused`);
+    const r = await this.server.bounded(p, `${this.name}: the outcome of connecting to ${this.nsp}`);
+    assert.equal(r.ok, false, `${this.name}: connecting to ${this.nsp} must be refused, but it was accepted`);
+    assert.equal(this.connected, false);
+    return r.err;
   }
 
+  /// Waits until disconnected; returns the reason.
+  waitDisconnect() {
+    return this.until(() => this.disconnectReason, 'to be disconnected');
+  }
+
+  /// Graceful disconnect: sends a Socket.IO DISCONNECT packet, then closes.
   close() { this.socket.disconnect(); }
+
+  /// Disconnects and drops every listener (after a test).
+  dispose() {
+    try { this.socket.disconnect(); } catch { /* ignore */ }
+    this.socket.removeAllListeners();
+  }
 }

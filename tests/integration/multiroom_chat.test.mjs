@@ -31,7 +31,7 @@ describe(`multiroom_chat (${THREADS} thread(s))`, () => {
     const probe = new Peer(server, 'probe', { nsp: '/admin' });
     await probe.connect();
     for (let i = 0; i < 100; ++i) {
-      const [s] = await probe.ask('getStats');
+      const [s] = await probe.call('getStats');
       if (s.chatUsers === 0 && s.adminUsers === 1) break;
       await new Promise(r => setTimeout(r, 20));
     }
@@ -55,7 +55,7 @@ describe(`multiroom_chat (${THREADS} thread(s))`, () => {
     const b = await connect();
     await note(a, 'New user joined general');
     await note(b, 'New user joined general');
-    const [users] = await a.ask('listUsers');
+    const [users] = await a.call('listUsers');
     assert.deepEqual([...users].sort(), [a.id, b.id].sort());
   });
 
@@ -75,7 +75,7 @@ describe(`multiroom_chat (${THREADS} thread(s))`, () => {
     await b.next('message', m => m.message === 'marker');
     assert.equal(a.received('notification').filter(([t]) => t === 'User left general').length, 0);
     assert.equal(a.received('message').length, 0);
-    assert.deepEqual((await a.ask('listUsers'))[0], [a.id]);
+    assert.deepEqual((await a.call('listUsers'))[0], [a.id]);
     // Switching on: tech is left, random joined.
     const c = await connect();
     c.emit('switchRoom', 'tech');
@@ -94,7 +94,7 @@ describe(`multiroom_chat (${THREADS} thread(s))`, () => {
       assert.deepEqual(await a.next('error'), [{ message: 'Unknown room' }], `switchRoom ${JSON.stringify(bad)}`);
     }
     assert.equal(a.received('roomChanged').length, 0);
-    const [users] = await a.ask('listUsers');
+    const [users] = await a.call('listUsers');
     assert.ok(users.includes(a.id));
   });
 
@@ -130,8 +130,8 @@ describe(`multiroom_chat (${THREADS} thread(s))`, () => {
       peersIn[room].push(p.id);
     }
     const asker = peers[0];
-    assert.deepEqual([...(await asker.ask('listUsers'))[0]].sort(), peersIn.general.sort());
-    assert.deepEqual([...(await peers[1].ask('listUsers'))[0]].sort(), peersIn.random.sort());
+    assert.deepEqual([...(await asker.call('listUsers'))[0]].sort(), peersIn.general.sort());
+    assert.deepEqual([...(await peers[1].call('listUsers'))[0]].sort(), peersIn.random.sort());
   });
 
   it('a disconnecting user is announced in its room and leaves no trace', async () => {
@@ -143,7 +143,7 @@ describe(`multiroom_chat (${THREADS} thread(s))`, () => {
     }
     a.close();
     await note(b, 'User left tech');
-    assert.deepEqual((await b.ask('listUsers'))[0], [b.id]);
+    assert.deepEqual((await b.call('listUsers'))[0], [b.id]);
     const s = await stats();
     assert.equal(s.chatUsers, 1);
     assert.deepEqual(s.rooms, { general: 0, tech: 1, random: 0 });

@@ -22,11 +22,10 @@
 
 import { describe, it, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { io as ioClient } from 'socket.io-client';
+import * as harness from './harness.mjs';
+import { ServerProcess, WAIT_MS, STARTUP_MS, STOP_MS, TEST_TIMEOUT_MS, unique } from './harness.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REFERENCE_SCRIPT = path.join(HERE, 'reference', 'quickstart.js');
@@ -34,11 +33,6 @@ const REFERENCE_SCRIPT = path.join(HERE, 'reference', 'quickstart.js');
 const USE_REFERENCE = process.env.ROOMCAST_REFERENCE === '1';
 const SERVER_BINARY = process.env.ROOMCAST_SERVER || '';
 const THREADS = process.env.ROOMCAST_THREADS || '1';
-const WAIT_MS = Number(process.env.ROOMCAST_WAIT_MS || 4000);
-const STARTUP_MS = Number(process.env.ROOMCAST_STARTUP_MS || 10000);
-const STOP_MS = 3000;
-const VERBOSE = process.env.ROOMCAST_VERBOSE === '1';
-const TEST_TIMEOUT_MS = 30000; // per test, a last-resort bound above the per-wait bounds
 
 if (!USE_REFERENCE && !SERVER_BINARY) {
   throw new Error(
@@ -48,20 +42,8 @@ if (!USE_REFERENCE && !SERVER_BINARY) {
 if (!/^[12]$/.test(THREADS)) throw new Error(`ROOMCAST_THREADS must be 1 or 2, got ${THREADS}`);
 
 // ---------------------------------------------------------------------------
-// Server process management
+// Server process (tests/integration/harness.mjs)
 // ---------------------------------------------------------------------------
-
-const server = {
-  proc: null,
-  port: 0,
-  url: '',
-  output: '',          // last part of stdout+stderr, for failure messages
-  exited: null,        // {code, signal} once the process has exited
-  stopping: false,
-  died: null,          // promise rejected if the process exits while we did not stop it
-  rejectDied: null,
-  exitPromise: null,
-};
 
 function describeServer() {
   return USE_REFERENCE
@@ -69,124 +51,12 @@ function describeServer() {
     : `${SERVER_BINARY} --threads ${THREADS}`;
 }
 
-function serverOutputTail() {
-  const tail = server.output.slice(-4000);
-  return tail ? `\n--- server output (tail) ---\n${tail}\n--- end of server output ---` : ' (server printed nothing)';
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(err => (err ? reject(err) : resolve(port)));
-    });
-  });
-}
-
-function tryConnect(port) {
-  return new Promise(resolve => {
-    const sock = net.connect({ host: '127.0.0.1', port });
-    const done = ok => { sock.removeAllListeners(); sock.destroy(); resolve(ok); };
-    sock.setTimeout(500, () => done(false));
-    sock.once('connect', () => done(true));
-    sock.once('error', () => done(false));
-  });
-}
-
-const sleep = ms => new Promise(r => setTimeout(r, ms));
+let server = null;
 
 async function startServer() {
-  server.port = await freePort();
-  server.url = `http://127.0.0.1:${server.port}`;
-  const [cmd, args] = USE_REFERENCE
-    ? [process.execPath, [REFERENCE_SCRIPT, '--port', String(server.port)]]
-    : [SERVER_BINARY, ['--port', String(server.port), '--threads', THREADS]];
-  server.died = new Promise((_, reject) => { server.rejectDied = reject; });
-  server.died.catch(() => {}); // observed through waits and hooks, never unhandled
-  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  server.proc = proc;
-  const collect = chunk => {
-    const text = chunk.toString();
-    server.output = (server.output + text).slice(-20000);
-    if (VERBOSE) process.stderr.write(`[server] ${text}`);
-  };
-  proc.stdout.on('data', collect);
-  proc.stderr.on('data', collect);
-  server.exitPromise = new Promise(resolve => {
-    proc.once('exit', (code, signal) => {
-      server.exited = { code, signal };
-      if (!server.stopping) {
-        server.rejectDied(new Error(
-          `server ${describeServer()} exited unexpectedly (code ${code}, signal ${signal})${serverOutputTail()}`));
-      }
-      resolve(server.exited);
-    });
-  });
-  proc.once('error', err => {
-    server.exited = server.exited || { code: null, signal: null, error: err };
-    server.rejectDied(new Error(`cannot start server ${describeServer()}: ${err.message}`));
-  });
-
-  // Readiness: retry a TCP connect until it succeeds, bounded; never a fixed sleep.
-  const deadline = Date.now() + STARTUP_MS;
-  for (;;) {
-    if (server.exited) await server.died; // throws the "exited unexpectedly" error
-    if (await tryConnect(server.port)) return;
-    if (Date.now() > deadline) {
-      throw new Error(`server ${describeServer()} did not accept TCP connections on 127.0.0.1:${server.port} ` +
-        `within ${STARTUP_MS} ms${serverOutputTail()}`);
-    }
-    await sleep(50);
-  }
-}
-
-async function stopServer() {
-  const proc = server.proc;
-  if (!proc || server.exited) return;
-  server.stopping = true;
-  proc.kill('SIGTERM');
-  const timedOut = Symbol('timeout');
-  let timer;
-  const r = await Promise.race([
-    server.exitPromise,
-    new Promise(res => { timer = setTimeout(() => res(timedOut), STOP_MS); }),
-  ]);
-  clearTimeout(timer);
-  if (r === timedOut) {
-    process.stderr.write(`# server did not exit within ${STOP_MS} ms of SIGTERM; sending SIGKILL\n`);
-    proc.kill('SIGKILL');
-    await server.exitPromise;
-  }
-}
-
-// Last resort if the test process dies without running the `after` hook.
-process.on('exit', () => {
-  if (server.proc && !server.exited) {
-    try { server.proc.kill('SIGKILL'); } catch { /* already gone */ }
-  }
-});
-
-function assertServerAlive() {
-  if (server.exited && !server.stopping) {
-    throw new Error(`server ${describeServer()} exited unexpectedly ` +
-      `(code ${server.exited.code}, signal ${server.exited.signal})${serverOutputTail()}`);
-  }
-}
-
-// Bounded wait on a promise; also fails at once if the server dies.
-async function bounded(promise, what, ms = WAIT_MS) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout, server.died]);
-  } finally {
-    clearTimeout(timer);
-  }
+  server = await ServerProcess.start(USE_REFERENCE
+    ? port => [process.execPath, REFERENCE_SCRIPT, '--port', String(port)]
+    : port => [SERVER_BINARY, '--port', String(port), '--threads', THREADS]);
 }
 
 // ---------------------------------------------------------------------------
@@ -194,92 +64,24 @@ async function bounded(promise, what, ms = WAIT_MS) {
 // ---------------------------------------------------------------------------
 
 const clients = new Set();
-let uniq = 0;
-const unique = prefix => `${prefix}-${process.pid}-${++uniq}`;
 
-class Peer {
-  constructor(name) {
-    this.name = name;
-    this.log = [];        // every received event: {event, args, taken}
-    this.waiters = [];
-    this.disconnectReason = null;
-    this.socket = ioClient(server.url, {
-      transports: ['websocket'],
-      forceNew: true,
-      reconnection: false,
-      autoConnect: false,
-      timeout: WAIT_MS,
-    });
-    this.socket.onAny((event, ...args) => this._record(event, args));
-    this.socket.on('disconnect', reason => { this.disconnectReason = reason; });
-  }
+/// The harness's Peer, for this protocol where every event carries exactly one argument:
+/// `next` and `received` give that argument (the payload), predicates get it too.
+class Peer extends harness.Peer {
+  constructor(name) { super(server, name); }
 
-  get id() { return this.socket.id; }
-  get connected() { return this.socket.connected; }
-
-  emit(event, ...args) { this.socket.emit(event, ...args); }
-
-  _record(event, args) {
-    const entry = { event, args, taken: false };
-    this.log.push(entry);
-    for (const w of [...this.waiters]) {
-      if (!entry.taken && w.match(entry)) {
-        entry.taken = true;
-        this.waiters.splice(this.waiters.indexOf(w), 1);
-        w.resolve(entry);
-      }
-    }
-  }
-
-  // All payloads received so far for `event` (each event of this protocol has one argument).
-  received(event, pred = () => true) {
-    return this.log.filter(e => e.event === event && pred(e.args[0])).map(e => e.args[0]);
-  }
-
-  count(event, pred) { return this.received(event, pred).length; }
+  // All payloads received so far for `event` that satisfy `pred`.
+  received(event, pred) { return super.received(event, pred).map(args => args[0]); }
 
   // Waits for the first not-yet-consumed `event` whose payload satisfies `pred`;
   // consumes it and returns its payload.
-  async next(event, pred = () => true, what = '') {
-    const match = e => e.event === event && pred(e.args[0]);
-    let entry = this.log.find(e => !e.taken && match(e));
-    if (entry) {
-      entry.taken = true;
-    } else {
-      let waiter;
-      const p = new Promise(resolve => { waiter = { match, resolve }; this.waiters.push(waiter); });
-      try {
-        entry = await bounded(p, `${this.name} to receive '${event}'${what ? ` (${what})` : ''}; ` +
-          `it received so far: ${this.summary()}`);
-      } finally {
-        const i = this.waiters.indexOf(waiter);
-        if (i >= 0) this.waiters.splice(i, 1);
-      }
-    }
-    assert.equal(entry.args.length, 1,
-      `${this.name}: '${event}' must carry exactly one argument, got ${JSON.stringify(entry.args)}`);
-    return entry.args[0];
+  async next(event, pred, what) {
+    const { args, ack } = await this.nextEntry(event, pred, what);
+    assert.equal(args.length, 1,
+      `${this.name}: '${event}' must carry exactly one argument, got ${JSON.stringify(args)}`);
+    assert.equal(ack, null, `${this.name}: '${event}' must not ask for an acknowledgement`);
+    return args[0];
   }
-
-  summary() {
-    const s = this.log.map(e => `${e.event} ${JSON.stringify(e.args)}`).join('; ');
-    const state = this.connected ? '' : ` [${this.name} is disconnected: ${this.disconnectReason ?? 'never connected'}]`;
-    return (s.length > 1500 ? `${s.slice(0, 1500)}...` : (s || '(nothing)')) + state;
-  }
-
-  async connect() {
-    const p = new Promise((resolve, reject) => {
-      this.socket.once('connect', resolve);
-      this.socket.once('connect_error', err => reject(new Error(`${this.name}: connect_error: ${err.message}`)));
-    });
-    this.socket.connect();
-    await bounded(p, `${this.name} to connect to ${server.url}`);
-    assert.equal(typeof this.id, 'string', `${this.name} has no socket id after connect`);
-    assert.equal(this.socket.io.engine.transport.name, 'websocket');
-  }
-
-  // Graceful disconnect: sends a Socket.IO DISCONNECT packet, then closes.
-  close() { this.socket.disconnect(); }
 
   // Abrupt: closes the WebSocket without a Socket.IO DISCONNECT packet.
   closeTransport() { this.socket.io.engine.close(); }
@@ -334,16 +136,12 @@ async function probeServer() {
     unresponsive = err.message;
     throw new Error(`server no longer serves a fresh client: ${err.message}`);
   } finally {
-    peer.socket.disconnect();
-    peer.socket.removeAllListeners();
+    peer.dispose();
   }
 }
 
 function disconnectAll() {
-  for (const c of clients) {
-    try { c.socket.disconnect(); } catch { /* ignore */ }
-    c.socket.removeAllListeners();
-  }
+  for (const c of clients) c.dispose();
   clients.clear();
 }
 
@@ -356,19 +154,18 @@ describe(`roomcast quickstart over socket.io-client (${describeServer()})`, () =
 
   after(async () => {
     disconnectAll();
-    const diedEarly = server.exited && !server.stopping;
-    await stopServer();
-    if (diedEarly) assertServerAlive();
+    server?.checkAlive(); // a death no test saw
+    await server?.stop();
   }, { timeout: STOP_MS * 2 + 2000 });
 
   beforeEach(() => {
-    assertServerAlive();
+    server.checkAlive();
     if (unresponsive) throw new Error(`not run: the server stopped responding in an earlier test (${unresponsive})`);
   });
 
   afterEach(async () => {
     disconnectAll();
-    assertServerAlive();
+    server.checkAlive();
     if (!unresponsive) await probeServer();
   }, { timeout: WAIT_MS * 3 });
 

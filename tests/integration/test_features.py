@@ -22,198 +22,62 @@ acks every event that asks, with the handler's return value) nor to leave one na
 a connection; the Peer does both through the client's packet methods, marked below.
 """
 
-import atexit
-import itertools
 import json
 import os
-import signal
-import socket
-import subprocess
 import sys
-import threading
 import time
 import unittest
 
 import socketio
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import WAIT, ServerProcess, unique  # noqa: E402
+
 SERVER_BINARY = os.environ.get('ROOMCAST_SERVER', '')
 THREADS = os.environ.get('ROOMCAST_THREADS', '1')
-WAIT = float(os.environ.get('ROOMCAST_WAIT_MS', '4000')) / 1000.0
-STARTUP = float(os.environ.get('ROOMCAST_STARTUP_MS', '10000')) / 1000.0
-STOP = 3.0
-VERBOSE = os.environ.get('ROOMCAST_VERBOSE') == '1'
 
 
 # ---------------------------------------------------------------------------
-# Server process management
+# Server process (harness.py)
 # ---------------------------------------------------------------------------
 
-class Server:
-    proc = None
-    port = 0
-    url = ''
-    output = []
-    output_lock = threading.Lock()
-    stopping = False
-    death_reported = False  # a test already failed for the current process's death
-
-    @classmethod
-    def describe(cls):
-        return '%s --threads %s' % (SERVER_BINARY, THREADS)
-
-    @classmethod
-    def output_tail(cls):
-        with cls.output_lock:
-            text = ''.join(cls.output)[-4000:]
-        if not text:
-            return ' (server printed nothing)'
-        return '\n--- server output (tail) ---\n%s\n--- end of server output ---' % text
-
-    @classmethod
-    def died(cls):
-        return cls.proc is not None and not cls.stopping and cls.proc.poll() is not None
-
-    @classmethod
-    def check_alive(cls):
-        if cls.died():
-            cls.death_reported = True
-            raise AssertionError('server %s exited unexpectedly (exit status %s)%s'
-                                 % (cls.describe(), cls.proc.poll(), cls.output_tail()))
-
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
-
-
-def _pump(stream, ready_line, ready):
-    for line in iter(stream.readline, b''):
-        text = line.decode('utf-8', 'replace')
-        with Server.output_lock:
-            Server.output.append(text)
-            del Server.output[:-200]
-        if text.strip() == ready_line:
-            ready.set()
-        if VERBOSE:
-            sys.stderr.write('[server] ' + text)
-    stream.close()
-
-
-def start_server():
+def server_command(port):
     if not SERVER_BINARY:
         raise RuntimeError('Set ROOMCAST_SERVER=<path of the features_server binary> '
                            '(optionally ROOMCAST_THREADS=1|2)')
     if THREADS not in ('1', '2'):
         raise RuntimeError('ROOMCAST_THREADS must be 1 or 2, got %r' % THREADS)
-    Server.port = free_port()
-    Server.url = 'http://127.0.0.1:%d' % Server.port
-    Server.stopping = False
-    Server.death_reported = False
-    with Server.output_lock:
-        Server.output = []
-    Server.proc = subprocess.Popen([SERVER_BINARY, '--port', str(Server.port), '--threads', THREADS],
-                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT)
-    # Readiness: the server prints this line once it listens; never a fixed sleep.
-    ready_line = 'features listening on port %d' % Server.port
-    ready = threading.Event()
-    threading.Thread(target=_pump, args=(Server.proc.stdout, ready_line, ready), daemon=True).start()
-    deadline = time.monotonic() + STARTUP
-    while not ready.wait(0.05):
-        Server.check_alive()
-        if time.monotonic() > deadline:
-            raise AssertionError('server %s did not print %r within %.1f s%s'
-                                 % (Server.describe(), ready_line, STARTUP, Server.output_tail()))
+    return [SERVER_BINARY, '--port', str(port), '--threads', THREADS]
 
 
-def stop_server():
-    proc = Server.proc
-    if proc is None or proc.poll() is not None:
-        return
-    Server.stopping = True
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=STOP)
-    except subprocess.TimeoutExpired:
-        sys.stderr.write('\nserver did not exit within %.0f s of SIGTERM; sending SIGKILL\n' % STOP)
-        proc.kill()
-        proc.wait(timeout=STOP)
-
-
-def _kill_at_exit():
-    if Server.proc is not None and Server.proc.poll() is None:
-        Server.proc.kill()
-
-
-atexit.register(_kill_at_exit)
-
-
-def setUpModule():
-    try:
-        start_server()
-    except BaseException:
-        stop_server()  # tearDownModule does not run when setUpModule fails
-        raise
-
-
-def tearDownModule():
-    stop_server()
+# Readiness: the server prints this line once it listens; never a fixed sleep.
+SERVER = ServerProcess(server_command, ready_line=lambda port: 'features listening on port %d' % port)
+setUpModule, tearDownModule = harness.module_fixtures(SERVER)
 
 
 # ---------------------------------------------------------------------------
 # Clients
 # ---------------------------------------------------------------------------
 
-_counter = itertools.count(1)
-
-
-def unique(prefix):
-    return '%s-%d-%d' % (prefix, os.getpid(), next(_counter))
-
-
 NO_ANSWER = object()  # in Peer.answers: leave the server's acknowledgement unanswered
 
 
-class Peer:
-    """A python-socketio client (one Engine.IO connection) on one or more namespaces, that
-    records every event it receives: entries {nsp, event, args, ack_id, taken}."""
+class Peer(harness.Peer):
+    """The harness's Peer (one Engine.IO connection) on one or more namespaces, with `auth`;
+    log entries have an ack_id too (see _allow_unanswered). Predicates get the argument list;
+    next() and received() give argument lists."""
 
     def __init__(self, name, namespaces=('/',), auth=None):
-        self.name = name
-        self.namespaces = list(namespaces)
+        super().__init__(SERVER, name, namespaces)
         self.auth = auth
-        self.log = []
-        self.cond = threading.Condition()
         self.outcome = {}        # nsp -> ('connect', None) or ('connect_error', data)
-        self.disconnected = set()
         # (nsp, event) -> function(*args) returning the reply's argument list, or NO_ANSWER
         self.answers = {}
-        self.sio = socketio.Client(reconnection=False, handle_sigint=False, request_timeout=WAIT)
-        self._dispatch_in_order()
         self._allow_unanswered()
         for ns in self.namespaces:
-            self.sio.on('*', self._catch_all(ns), namespace=ns)
             self.sio.on('connect', self._on(ns, 'connect'), namespace=ns)
             self.sio.on('connect_error', self._on(ns, 'connect_error'), namespace=ns)
-            self.sio.on('disconnect', self._on_disconnect(ns), namespace=ns)
-
-    def _dispatch_in_order(self):
-        # python-socketio 5.7 / python-engineio 4.3 run the handler of every incoming
-        # Engine.IO message on a new thread, so two events sent in order may be recorded out
-        # of order. Dispatch them in the read-loop thread instead; our handlers never block.
-        eio = self.sio.eio
-        original = getattr(eio, '_trigger_event', None)
-        if original is None:
-            raise RuntimeError('python-engineio internals changed: no Client._trigger_event')
-
-        def in_order(event, *args, **kwargs):
-            kwargs['run_async'] = False
-            return original(event, *args, **kwargs)
-        eio._trigger_event = in_order
 
     def _allow_unanswered(self):
         # python-socketio 5.7 answers every event that asks for an acknowledgement. For events
@@ -232,18 +96,13 @@ class Peer:
         self._held_id = None
         self.sio._handle_event = handle_event
 
-    def _catch_all(self, ns):
-        def handler(event, *args):
-            answer = self.answers.get((ns, event))
-            held, self._held_id = self._held_id, None
-            with self.cond:
-                self.log.append({'nsp': ns, 'event': event, 'args': list(args),
-                                 'ack_id': held, 'taken': False})
-                self.cond.notify_all()
-            if answer is None or answer is NO_ANSWER:
-                return None
-            return tuple(answer(*args))  # a tuple: one ACK argument per element
-        return handler
+    def _received(self, ns, event, args):
+        answer = self.answers.get((ns, event))
+        held, self._held_id = self._held_id, None
+        super()._received(ns, event, args, ack_id=held)
+        if answer is None or answer is NO_ANSWER:
+            return None
+        return tuple(answer(*args))  # a tuple: one ACK argument per element
 
     def _on(self, ns, what):
         def handler(*args):
@@ -252,46 +111,11 @@ class Peer:
                 self.cond.notify_all()
         return handler
 
-    def _on_disconnect(self, ns):
-        def handler():
-            with self.cond:
-                self.disconnected.add(ns)
-                self.cond.notify_all()
-        return handler
-
     # --- waiting ---------------------------------------------------------------------
 
-    def until(self, cond, what):
-        """Waits (bounded) until cond() (called under the lock) is truthy; returns it."""
-        deadline = time.monotonic() + WAIT
-        with self.cond:
-            while True:
-                v = cond()
-                if v:
-                    return v
-                Server.check_alive()
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                self.cond.wait(min(left, 0.1))
-        raise AssertionError('timed out after %.1f s waiting for %s %s; it received so far: %s'
-                             % (WAIT, self.name, what, self.summary()))
-
-    def summary(self):
-        with self.cond:
-            s = '; '.join('%s%s %s' % ('' if e['nsp'] == '/' else e['nsp'] + ' ', e['event'],
-                                       json.dumps(e['args'], default=repr)) for e in self.log)
-        s = (s[:1500] + '...') if len(s) > 1500 else (s or '(nothing)')
-        return s + (' [disconnected from %s]' % sorted(self.disconnected) if self.disconnected else '')
-
     def next_entry(self, event, pred=lambda args: True, ns='/', what=''):
-        def find():
-            for e in self.log:
-                if not e['taken'] and e['nsp'] == ns and e['event'] == event and pred(e['args']):
-                    e['taken'] = True
-                    return e
-            return None
-        return self.until(find, "to receive '%s' on %s%s" % (event, ns, ' (%s)' % what if what else ''))
+        return self.take(lambda e: e['nsp'] == ns and e['event'] == event and pred(e['args']),
+                         "to receive '%s' on %s%s" % (event, ns, ' (%s)' % what if what else ''))
 
     def next(self, event, pred=lambda args: True, ns='/', what=''):
         """The argument list of the first not-yet-consumed `event` matching `pred`."""
@@ -312,13 +136,12 @@ class Peer:
         try:
             # wait=False: python-socketio would otherwise wait its full wait_timeout for a
             # refused namespace; outcomes are awaited (bounded) per namespace instead.
-            self.sio.connect(Server.url, transports=['websocket'], namespaces=self.namespaces,
+            self.sio.connect(self.server.url, transports=['websocket'], namespaces=self.namespaces,
                              auth=self.auth, wait=False)
         except Exception as exc:
-            Server.check_alive()
-            raise AssertionError('%s: cannot connect to %s over websocket: %r' % (self.name, Server.url, exc))
-        if self.sio.transport() != 'websocket':
-            raise AssertionError('%s: transport is %r, not websocket' % (self.name, self.sio.transport()))
+            self.server.check_alive()
+            raise AssertionError('%s: cannot connect to %s over websocket: %r' % (self.name, self.server.url, exc))
+        self.check_websocket()
         return self
 
     def wait_outcome(self, ns):
@@ -353,15 +176,6 @@ class Peer:
         # DISCONNECT packet a newer client sends for one namespace.
         self.sio._send_packet(self.sio.packet_class(socketio.packet.DISCONNECT, namespace=ns))
         del self.sio.namespaces[ns]
-
-    def close(self):
-        try:
-            if self.sio.connected:
-                self.sio.disconnect()
-            elif self.sio.eio.state == 'connected':
-                self.sio.eio.disconnect(abort=True)
-        except Exception:
-            pass
 
     # --- sending ---------------------------------------------------------------------------
 
@@ -401,18 +215,18 @@ class FeaturesTest(unittest.TestCase):
     maxDiff = None
 
     def setUp(self):
-        if Server.died():
+        if SERVER.died():
             # An earlier test crashed the server (and failed for it): start a fresh one.
             sys.stderr.write('\n(server died in an earlier test: exit status %s; restarting it)\n'
-                             % Server.proc.poll())
-            start_server()
+                             % SERVER.proc.poll())
+            SERVER.start()
         self.peers = []
 
     def tearDown(self):
         for p in self.peers:
             p.close()
-        if not Server.death_reported:  # a death the test itself did not see
-            Server.check_alive()
+        if not SERVER.death_reported:  # a death the test itself did not see
+            SERVER.check_alive()
 
     def peer(self, name, namespaces=('/',), auth=None):
         p = Peer(name, namespaces, auth)

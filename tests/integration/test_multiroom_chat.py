@@ -5,93 +5,39 @@
 
 Run with Debian's /usr/bin/python3 (python3-socketio 5.7, websocket transport).
 Every wait is bounded; the server is started on a free port, waited for by TCP
-connects, and stopped (SIGTERM, then SIGKILL) whatever happens.
+connects, and stopped (SIGTERM, then SIGKILL) whatever happens (harness.py).
 """
 
 import os
-import socket
-import subprocess
-import threading
+import sys
 import time
 import unittest
 
-import socketio
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import WAIT, ServerProcess  # noqa: E402
 
 SERVER_BINARY = os.environ.get('ROOMCAST_SERVER', '')
 THREADS = os.environ.get('ROOMCAST_THREADS', '1')
-WAIT = float(os.environ.get('ROOMCAST_WAIT_MS', '4000')) / 1000.0
 
 
-class Server:
-    proc = None
-    url = ''
-
-
-def free_port():
-    s = socket.socket()
-    try:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
-
-
-def start_server():
+def server_command(port):
     if not SERVER_BINARY:
         raise RuntimeError('Set ROOMCAST_SERVER to the multiroom_chat binary')
-    port = free_port()
-    Server.url = 'http://127.0.0.1:%d' % port
-    Server.proc = subprocess.Popen([SERVER_BINARY, '--port', str(port), '--threads', THREADS],
-                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while True:
-        if Server.proc.poll() is not None:
-            raise RuntimeError('server exited with %s' % Server.proc.returncode)
-        try:
-            with socket.create_connection(('127.0.0.1', port), timeout=0.5):
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise RuntimeError('server did not start')
-            time.sleep(0.05)
+    return [SERVER_BINARY, '--port', str(port), '--threads', THREADS]
 
 
-def stop_server():
-    if Server.proc is None or Server.proc.poll() is not None:
-        return
-    Server.proc.terminate()
-    try:
-        Server.proc.wait(3)
-    except subprocess.TimeoutExpired:
-        Server.proc.kill()
-        Server.proc.wait()
-        raise AssertionError('server did not stop on SIGTERM')
+SERVER = ServerProcess(server_command)
+setUpModule, tearDownModule = harness.module_fixtures(SERVER)
 
 
-class Peer:
-    """A python-socketio client on one namespace that records the events it gets."""
-
-    EVENTS = ('notification', 'roomChanged', 'message', 'error', 'stats')
+class Peer(harness.Peer):
+    """The harness's Peer on one namespace. Payloads are the events' single argument (None
+    without one); next() removes what it returns from what count() counts."""
 
     def __init__(self, nsp='/chat'):
+        super().__init__(SERVER, nsp, namespaces=(nsp,))
         self.nsp = nsp
-        self.log = []  # (event, payload)
-        self.cond = threading.Condition()
-        self.sio = socketio.Client(reconnection=False)
-        for event in self.EVENTS:
-            self.sio.on(event, self._recorder(event), namespace=nsp)
-
-    def _recorder(self, event):
-        def record(*args):
-            with self.cond:
-                self.log.append((event, args[0] if args else None))
-                self.cond.notify_all()
-        return record
-
-    def connect(self):
-        self.sio.connect(Server.url, namespaces=[self.nsp], transports=['websocket'],
-                         wait_timeout=WAIT)
-        return self
 
     @property
     def id(self):
@@ -104,36 +50,19 @@ class Peer:
         return self.sio.call(event, namespace=self.nsp, timeout=WAIT)
 
     def next(self, event, pred=lambda p: True):
-        """Waits for and removes the first recorded `event` whose payload satisfies `pred`."""
-        deadline = time.monotonic() + WAIT
-        with self.cond:
-            while True:
-                for i, (e, p) in enumerate(self.log):
-                    if e == event and pred(p):
-                        del self.log[i]
-                        return p
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError('no %r within %ss; got %r' % (event, WAIT, self.log))
-                self.cond.wait(left)
+        """Waits for and consumes the first recorded `event` whose payload satisfies `pred`."""
+        e = self.take(lambda e: e['event'] == event and pred(e['args'][0] if e['args'] else None),
+                      'to receive %r' % event)
+        return e['args'][0] if e['args'] else None
 
     def count(self, event, pred=lambda p: True):
+        """How many `event`s satisfying `pred` were received and not consumed."""
         with self.cond:
-            return sum(1 for e, p in self.log if e == event and pred(p))
-
-    def close(self):
-        self.sio.disconnect()
+            return sum(1 for e in self.log if not e['taken'] and e['event'] == event
+                       and pred(e['args'][0] if e['args'] else None))
 
 
 class MultiroomChat(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        start_server()
-
-    @classmethod
-    def tearDownClass(cls):
-        stop_server()
-
     def setUp(self):
         self.peers = []
 
@@ -195,7 +124,4 @@ class MultiroomChat(unittest.TestCase):
 
 
 if __name__ == '__main__':
-    try:
-        unittest.main()
-    finally:
-        stop_server()
+    unittest.main()

@@ -23,23 +23,18 @@ would have caused Y afterwards sends a message that X does receive. That needs
 X to see its events in arrival order; python-socketio 5.7 dispatches every
 incoming Engine.IO message on a new thread (so handlers can run out of order),
 hence each Peer makes its client dispatch in the read-loop thread (see
-Peer._dispatch_in_order).
+dispatch_in_order in harness.py, the shared harness of these tests).
 """
 
-import atexit
-import itertools
 import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
-import threading
-import time
 import unittest
 
-import socketio
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import ServerProcess, unique  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REFERENCE_SCRIPT = os.path.join(HERE, 'reference', 'quickstart.js')
@@ -47,206 +42,49 @@ REFERENCE_SCRIPT = os.path.join(HERE, 'reference', 'quickstart.js')
 USE_REFERENCE = os.environ.get('ROOMCAST_REFERENCE') == '1'
 SERVER_BINARY = os.environ.get('ROOMCAST_SERVER', '')
 THREADS = os.environ.get('ROOMCAST_THREADS', '1')
-WAIT = float(os.environ.get('ROOMCAST_WAIT_MS', '4000')) / 1000.0
-STARTUP = float(os.environ.get('ROOMCAST_STARTUP_MS', '10000')) / 1000.0
-STOP = 3.0
-VERBOSE = os.environ.get('ROOMCAST_VERBOSE') == '1'
 
 
 # ---------------------------------------------------------------------------
-# Server process management
+# Server process (harness.py)
 # ---------------------------------------------------------------------------
 
-class Server:
-    proc = None
-    port = 0
-    url = ''
-    output = []
-    output_lock = threading.Lock()
-    stopping = False
-
-    @classmethod
-    def describe(cls):
-        if USE_REFERENCE:
-            return 'JS reference (node %s)' % REFERENCE_SCRIPT
-        return '%s --threads %s' % (SERVER_BINARY, THREADS)
-
-    @classmethod
-    def output_tail(cls):
-        with cls.output_lock:
-            text = ''.join(cls.output)[-4000:]
-        if not text:
-            return ' (server printed nothing)'
-        return '\n--- server output (tail) ---\n%s\n--- end of server output ---' % text
-
-    @classmethod
-    def check_alive(cls):
-        if cls.proc is not None and not cls.stopping:
-            rc = cls.proc.poll()
-            if rc is not None:
-                raise AssertionError('server %s exited unexpectedly (exit status %s)%s'
-                                     % (cls.describe(), rc, cls.output_tail()))
-
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
-
-
-def _pump(stream):
-    for line in iter(stream.readline, b''):
-        text = line.decode('utf-8', 'replace')
-        with Server.output_lock:
-            Server.output.append(text)
-            del Server.output[:-200]
-        if VERBOSE:
-            sys.stderr.write('[server] ' + text)
-    stream.close()
-
-
-def start_server():
+def server_command(port):
     if USE_REFERENCE:
         node = shutil.which('node')
         if not node:
             raise RuntimeError('ROOMCAST_REFERENCE=1 needs `node` on PATH')
-        cmd_of = lambda port: [node, REFERENCE_SCRIPT, '--port', str(port)]
-    elif SERVER_BINARY:
+        return [node, REFERENCE_SCRIPT, '--port', str(port)]
+    if SERVER_BINARY:
         if THREADS not in ('1', '2'):
             raise RuntimeError('ROOMCAST_THREADS must be 1 or 2, got %r' % THREADS)
-        cmd_of = lambda port: [SERVER_BINARY, '--port', str(port), '--threads', THREADS]
-    else:
-        raise RuntimeError('Set ROOMCAST_SERVER=<path of the C++ quickstart binary> '
-                           '(optionally ROOMCAST_THREADS=1|2), or ROOMCAST_REFERENCE=1 '
-                           'to run against the JavaScript reference.')
-    Server.port = free_port()
-    Server.url = 'http://127.0.0.1:%d' % Server.port
-    Server.proc = subprocess.Popen(cmd_of(Server.port), stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    threading.Thread(target=_pump, args=(Server.proc.stdout,), daemon=True).start()
-
-    # Readiness: retry a TCP connect, bounded; never a fixed sleep.
-    deadline = time.monotonic() + STARTUP
-    while True:
-        Server.check_alive()
-        try:
-            with socket.create_connection(('127.0.0.1', Server.port), timeout=0.5):
-                return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError('server %s did not accept TCP connections on 127.0.0.1:%d within %.1f s%s'
-                                 % (Server.describe(), Server.port, STARTUP, Server.output_tail()))
-        time.sleep(0.05)
+        return [SERVER_BINARY, '--port', str(port), '--threads', THREADS]
+    raise RuntimeError('Set ROOMCAST_SERVER=<path of the C++ quickstart binary> '
+                       '(optionally ROOMCAST_THREADS=1|2), or ROOMCAST_REFERENCE=1 '
+                       'to run against the JavaScript reference.')
 
 
-def stop_server():
-    proc = Server.proc
-    if proc is None or proc.poll() is not None:
-        return
-    Server.stopping = True
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=STOP)
-    except subprocess.TimeoutExpired:
-        sys.stderr.write('\nserver did not exit within %.0f s of SIGTERM; sending SIGKILL\n' % STOP)
-        proc.kill()
-        proc.wait(timeout=STOP)
-
-
-def _kill_at_exit():
-    if Server.proc is not None and Server.proc.poll() is None:
-        Server.proc.kill()
-
-
-atexit.register(_kill_at_exit)
-
-
-def setUpModule():
-    try:
-        start_server()
-    except BaseException:
-        # tearDownModule does not run when setUpModule fails.
-        stop_server()
-        raise
-
-
-def tearDownModule():
-    died_early = Server.proc is not None and Server.proc.poll() is not None and not Server.stopping
-    tail = Server.output_tail()
-    stop_server()
-    if died_early:
-        raise AssertionError('server %s exited unexpectedly during the tests%s' % (Server.describe(), tail))
+SERVER = ServerProcess(server_command)
+setUpModule, tearDownModule = harness.module_fixtures(SERVER)
 
 
 # ---------------------------------------------------------------------------
 # Clients
 # ---------------------------------------------------------------------------
 
-_counter = itertools.count(1)
-
-
-def unique(prefix):
-    return '%s-%d-%d' % (prefix, os.getpid(), next(_counter))
-
-
 def compact(obj):
     """Serialization as JSON.stringify would print it (keeps key order)."""
     return json.dumps(obj, separators=(',', ':'))
 
 
-class Peer:
-    """A python-socketio client that records every event it receives."""
+class Peer(harness.Peer):
+    """The harness's Peer on "/", for this protocol where every event carries exactly one
+    argument: next() and received() give that argument (the payload)."""
 
     def __init__(self, name):
-        self.name = name
-        self.log = []           # dicts: event, args, taken
-        self.cond = threading.Condition()
-        self.disconnected = False
-        self.sio = socketio.Client(reconnection=False, handle_sigint=False,
-                                   request_timeout=WAIT)
-        self._dispatch_in_order()
-        self.sio.on('*', self._record)
-        self.sio.on('disconnect', self._on_disconnect)
-
-    def _dispatch_in_order(self):
-        # python-socketio 5.7 / python-engineio 4.3 run the handler of every incoming
-        # Engine.IO message on a new thread (run_async=True), so two events sent in
-        # order may be recorded out of order. Dispatch them synchronously in the
-        # read-loop thread instead; our handlers only record and never block.
-        eio = self.sio.eio
-        original = getattr(eio, '_trigger_event', None)
-        if original is None:
-            raise RuntimeError('python-engineio internals changed: no Client._trigger_event')
-
-        def in_order(event, *args, **kwargs):
-            kwargs['run_async'] = False
-            return original(event, *args, **kwargs)
-        eio._trigger_event = in_order
-
-    def _record(self, event, *args):
-        with self.cond:
-            self.log.append({'event': event, 'args': list(args), 'taken': False})
-            self.cond.notify_all()
-
-    def _on_disconnect(self):
-        with self.cond:
-            self.disconnected = True
-            self.cond.notify_all()
+        super().__init__(SERVER, name)
 
     def connect(self):
-        started = time.monotonic()
-        try:
-            self.sio.connect(Server.url, transports=['websocket'], wait_timeout=WAIT)
-        except Exception as exc:
-            Server.check_alive()
-            raise AssertionError('%s: cannot connect to %s over websocket (after %.1f s): %r'
-                                 % (self.name, Server.url, time.monotonic() - started, exc))
-        if self.sio.transport() != 'websocket':
-            raise AssertionError('%s: transport is %r, not websocket' % (self.name, self.sio.transport()))
+        super().connect()
         self.id = self.sio.get_sid()
         if not isinstance(self.id, str):
             raise AssertionError('%s has no socket id after connect' % self.name)
@@ -269,16 +107,6 @@ class Peer:
         self._check_can_emit(event)
         self.sio.emit(event)  # data=None -> the event carries no argument
 
-    def close(self):
-        if self.sio.connected:
-            self.sio.disconnect()
-
-    def summary(self):
-        with self.cond:
-            s = '; '.join('%s %s' % (e['event'], json.dumps(e['args'])) for e in self.log)
-        s = (s[:1500] + '...') if len(s) > 1500 else (s or '(nothing)')
-        return s if self.connected else s + ' [%s is disconnected]' % self.name
-
     def received(self, event, pred=lambda p: True):
         with self.cond:
             return [e['args'][0] for e in self.log
@@ -294,23 +122,12 @@ class Peer:
     def next(self, event, pred=lambda p: True, what=''):
         """Waits (bounded) for the first not-yet-consumed `event` whose payload satisfies
         `pred`; consumes it and returns its payload (the single argument)."""
-        deadline = time.monotonic() + WAIT
-        with self.cond:
-            while True:
-                for e in self.log:
-                    if not e['taken'] and e['event'] == event and e['args'] and pred(e['args'][0]):
-                        e['taken'] = True
-                        if len(e['args']) != 1:
-                            raise AssertionError("%s: '%s' must carry exactly one argument, got %s"
-                                                 % (self.name, event, json.dumps(e['args'])))
-                        return e['args'][0]
-                Server.check_alive()
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                self.cond.wait(min(left, 0.1))
-        raise AssertionError("timed out after %.1f s waiting for %s to receive '%s'%s; it received so far: %s"
-                             % (WAIT, self.name, event, ' (%s)' % what if what else '', self.summary()))
+        e = self.take(lambda e: e['event'] == event and e['args'] and pred(e['args'][0]),
+                      "to receive '%s'%s" % (event, ' (%s)' % what if what else ''))
+        if len(e['args']) != 1:
+            raise AssertionError("%s: '%s' must carry exactly one argument, got %s"
+                                 % (self.name, event, json.dumps(e['args'])))
+        return e['args'][0]
 
 
 def is_text(text):
@@ -329,7 +146,7 @@ class QuickstartTest(unittest.TestCase):
     unresponsive = None
 
     def setUp(self):
-        Server.check_alive()
+        SERVER.check_alive()
         if QuickstartTest.unresponsive:
             self.fail('not run: the server stopped responding in an earlier test (%s)'
                       % QuickstartTest.unresponsive)
@@ -341,7 +158,7 @@ class QuickstartTest(unittest.TestCase):
                 p.close()
             except Exception:
                 pass
-        Server.check_alive()
+        SERVER.check_alive()
         if not QuickstartTest.unresponsive:
             self.probe_server()
 
