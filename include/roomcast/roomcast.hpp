@@ -14,6 +14,7 @@
 #include <roomcast/options.hpp>
 #include <roomcast/server.hpp>
 #include <roomcast/socket.hpp>
+#include <roomcast/static_files.hpp>
 #include <roomcast/version.hpp>
 
 #endif

@@ -138,6 +138,15 @@ public:
         of("/").emit(event, arg);
     }
 
+    /// Answers HTTP requests that are not for the Engine.IO path, so that one port serves the
+    /// page and the socket: `io.on_http(roomcast::static_files("public"))`. Called on a
+    /// shard's thread; it must not block. Without it such requests get 404. Call before
+    /// running.
+    server& on_http(transport::http_handler h) {
+        opt_.transport.on_http = std::move(h);
+        return *this;
+    }
+
     /// The port the server listens on.
     std::uint16_t port() const { return listener_->port(); }
 

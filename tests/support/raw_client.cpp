@@ -6,7 +6,9 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <array>
 #include <cctype>
+#include <functional>
 
 namespace roomcast::test {
 
@@ -62,6 +64,34 @@ std::optional<http_answer> http_get(std::uint16_t port, std::string const& targe
         });
     });
     run_until(ioc, done, 6s);
+    return out;
+}
+
+std::string http_raw(std::uint16_t port, std::string const& bytes,
+                     std::chrono::milliseconds timeout) {
+    net::io_context ioc;
+    net::ip::tcp::socket s(ioc);
+    std::string out;
+    bool done = false;
+    std::array<char, 4096> chunk;
+    std::function<void()> read_more = [&] {
+        s.async_read_some(net::buffer(chunk), [&](beast::error_code ec, std::size_t n) {
+            out.append(chunk.data(), n);
+            if (ec)
+                return void(done = true);
+            read_more();
+        });
+    };
+    s.async_connect(loopback(port), [&](beast::error_code ec) {
+        if (ec)
+            return void(done = true);
+        net::async_write(s, net::buffer(bytes), [&](beast::error_code ec2, std::size_t) {
+            if (ec2)
+                return void(done = true);
+            read_more();
+        });
+    });
+    run_until(ioc, done, timeout);
     return out;
 }
 

@@ -27,6 +27,11 @@ struct http_answer {
 /// One HTTP GET, bounded in time; nullopt if no answer came.
 std::optional<http_answer> http_get(std::uint16_t port, std::string const& target);
 
+/// Sends `bytes` on a fresh connection and returns all that comes back until the server
+/// closes it or `timeout` passes (for keep-alive and malformed requests).
+std::string http_raw(std::uint16_t port, std::string const& bytes,
+                     std::chrono::milliseconds timeout = 5s);
+
 class raw_client {
 public:
     raw_client();

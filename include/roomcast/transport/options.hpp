@@ -2,15 +2,20 @@
 #ifndef ROOMCAST_TRANSPORT_OPTIONS_HPP
 #define ROOMCAST_TRANSPORT_OPTIONS_HPP
 
+#include <roomcast/transport/http.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 namespace roomcast::transport {
+
+struct request_info;
 
 /// Engine.IO transport options. Defaults are Engine.IO's unless a comment says otherwise.
 struct options {
@@ -30,6 +35,11 @@ struct options {
     std::chrono::milliseconds handshake_timeout{10000};
     /// Largest HTTP request header block accepted, in bytes.
     std::size_t max_header_bytes = 8 * 1024;
+    /// Decides, before a handshake, whether a request may open a session (an Origin check,
+    /// say); refused requests get 403 `{"code":4,"message":"Forbidden"}`. Empty allows all.
+    std::function<bool(request_info const&)> allow_request;
+    /// Answers requests off the Engine.IO path; without it they get 404.
+    http_handler on_http;
 };
 
 /// What a connection's HTTP request said, kept for the Socket.IO handshake.

@@ -7,6 +7,7 @@
 
 #include <roomcast/protocol/engineio.hpp>
 #include <roomcast/transport/detail/random_id.hpp>
+#include <roomcast/transport/detail/url.hpp>
 #include <roomcast/transport/websocket.hpp>
 
 #include <boost/asio/post.hpp>
@@ -33,52 +34,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace ws = beast::websocket;
 using tcp = net::ip::tcp;
-
-inline int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/// application/x-www-form-urlencoded decoding; a malformed escape is kept as is.
-inline std::string percent_decode(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '+') {
-            out += ' ';
-        } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 &&
-                   hex_value(s[i + 2]) >= 0) {
-            out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
-            i += 2;
-        } else {
-            out += s[i];
-        }
-    }
-    return out;
-}
-
-inline std::vector<std::pair<std::string, std::string>> parse_query(std::string_view q) {
-    std::vector<std::pair<std::string, std::string>> out;
-    while (!q.empty()) {
-        auto const amp = q.find('&');
-        auto const item = q.substr(0, amp);
-        if (!item.empty()) {
-            auto const eq = item.find('=');
-            out.emplace_back(percent_decode(item.substr(0, eq)),
-                             eq == std::string_view::npos ? std::string()
-                                                          : percent_decode(item.substr(eq + 1)));
-        }
-        if (amp == std::string_view::npos)
-            break;
-        q.remove_prefix(amp + 1);
-    }
-    return out;
-}
 
 /// Engine.IO's error codes for refused requests (engine.io Server.errors).
 enum class engine_error {
@@ -393,7 +348,7 @@ private:
         auto const path = target.substr(0, qpos);
         if (path.substr(0, opt_.path.size()) != opt_.path &&
             path != std::string_view(opt_.path).substr(0, opt_.path.size() - 1))
-            return reply(req, http::status::not_found, "text/plain", "Not Found");
+            return front_door(req);
         request_info info;
         info.url = std::string(target);
         if (qpos != std::string_view::npos)
@@ -409,6 +364,8 @@ private:
         if (!aec)
             info.address = ep.address().to_string();
 
+        if (opt_.allow_request && !opt_.allow_request(info))
+            return refuse(req, engine_error::forbidden);
         auto const transport = info.query_param("transport");
         if (transport != "websocket" && transport != "polling")
             return refuse(req, engine_error::unknown_transport);
@@ -439,6 +396,25 @@ private:
               "application/json", std::move(body));
     }
 
+    /// A request off the Engine.IO path: the host's handler answers, on a connection that
+    /// stays open for the next request if both sides want it.
+    void front_door(http::request<http::string_body> const& req) {
+        if (!opt_.on_http)
+            return reply(req, http::status::not_found, "text/plain", "Not Found");
+        http_response res;
+        try {
+            res = opt_.on_http(req);
+        } catch (...) {
+            return reply(req, http::status::internal_server_error, "text/plain",
+                         "Internal Server Error");
+        }
+        res.version(req.version());
+        res.keep_alive(req.keep_alive() && res.keep_alive());
+        if (res.find(http::field::content_length) == res.end() && !res.chunked())
+            res.prepare_payload();
+        write(std::make_shared<http_response>(std::move(res)));
+    }
+
     void reply(http::request<http::string_body> const& req, http::status status,
                std::string_view content_type, std::string body) {
         auto res = std::make_shared<http::response<http::string_body>>(status, req.version());
@@ -446,9 +422,16 @@ private:
         res->keep_alive(false);
         res->body() = std::move(body);
         res->prepare_payload();
+        write(std::move(res));
+    }
+
+    /// Writes `res`; then reads the next request, or closes when the response said so.
+    void write(std::shared_ptr<http_response> res) {
         stream_.expires_after(opt_.handshake_timeout);
         http::async_write(stream_, *res,
-                          [self = shared_from_this(), res](beast::error_code, std::size_t) {
+                          [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                              if (!ec && res->keep_alive())
+                                  return self->start();
                               beast::error_code ignored;
                               self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
                           });
