@@ -211,6 +211,7 @@ private:
 
     /// Posts the shutdown to every shard. Called once, under lifecycle_, with every shard built.
     void post_shutdown() {
+        listener_->begin_stop(); // before any shard starts closing its sessions
         boost::asio::post(*shards_[0]->ctx, [this] {
             listener_->stop();
             if (signals_) {

@@ -232,8 +232,9 @@ class Peer:
     (plus what a subclass's _received adds). The namespaces it was disconnected from are in
     `disconnected`."""
 
-    def __init__(self, server, name, namespaces=('/',)):
+    def __init__(self, server, name, namespaces=('/',), transports=('websocket',)):
         self.server = server
+        self.transports = list(transports)
         self.name = name
         self.namespaces = list(namespaces)
         self.log = []
@@ -299,16 +300,19 @@ class Peer:
                     if self.disconnected else '')
 
     def connect(self):
-        """Connects over websocket to every namespace, waiting (bounded) for them."""
+        """Connects with its transports (websocket only by default) to every namespace,
+        waiting (bounded) for them."""
         started = time.monotonic()
         try:
-            self.sio.connect(self.server.url, namespaces=self.namespaces, transports=['websocket'],
-                             wait_timeout=WAIT)
+            self.sio.connect(self.server.url, namespaces=self.namespaces,
+                             transports=self.transports, wait_timeout=WAIT)
         except Exception as exc:
             self.server.check_alive()
-            raise AssertionError('%s: cannot connect to %s over websocket (after %.1f s): %r'
-                                 % (self.name, self.server.url, time.monotonic() - started, exc))
-        self.check_websocket()
+            raise AssertionError('%s: cannot connect to %s over %s (after %.1f s): %r'
+                                 % (self.name, self.server.url, self.transports,
+                                    time.monotonic() - started, exc))
+        if self.transports == ['websocket']:
+            self.check_websocket()
         return self
 
     def check_websocket(self):

@@ -35,6 +35,18 @@ struct options {
     std::chrono::milliseconds handshake_timeout{10000};
     /// Largest HTTP request header block accepted, in bytes.
     std::size_t max_header_bytes = 8 * 1024;
+    /// The transports clients may use: HTTP long-polling (where Socket.IO clients start by
+    /// default) and WebSocket.
+    struct transport_set {
+        bool polling = true;
+        bool websocket = true;
+    } transports = {};
+    /// Whether a polling session may upgrade to WebSocket.
+    bool allow_upgrades = true;
+    /// How long an upgrade may take, from the WebSocket's opening to its `5` packet.
+    std::chrono::milliseconds upgrade_timeout{10000};
+    /// Cross-origin rules of Engine.IO's HTTP answers (see cors_options).
+    cors_options cors = {};
     /// Decides, before a handshake, whether a request may open a session (an Origin check,
     /// say); refused requests get 403 `{"code":4,"message":"Forbidden"}`. Empty allows all.
     std::function<bool(request_info const&)> allow_request;

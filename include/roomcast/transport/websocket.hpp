@@ -22,8 +22,15 @@
 
 namespace roomcast::transport {
 
-/// Accepts TCP connections and turns them into Engine.IO sessions, spreading them over
-/// executors (shards) round robin. Runs on the executor of its acceptor.
+namespace detail {
+class session_registry;
+}
+
+/// Accepts TCP connections and serves Engine.IO on them: sessions over WebSocket and over
+/// HTTP long-polling (with upgrades to WebSocket), Engine.IO's error answers, and the front
+/// door for other requests. Connections are spread over executors (shards) round robin; a
+/// session lives on the executor of the connection that opened it. Runs on the executor of
+/// its acceptor.
 class websocket_listener {
 public:
     using executor_picker = std::function<boost::asio::any_io_executor()>;
@@ -39,7 +46,10 @@ public:
     /// Starts accepting; new sessions live on the executors `pick` returns.
     ROOMCAST_DECL void start(executor_picker pick, open_handler on_open);
 
-    /// Stops accepting. Must run on the acceptor's executor.
+    /// Marks the listener as stopping, from any thread: connections serve no further
+    /// request, and closing polling sessions wait for no further poll.
+    ROOMCAST_DECL void begin_stop() noexcept;
+    /// Stops accepting and ends idle HTTP connections. Must run on the acceptor's executor.
     ROOMCAST_DECL void stop();
 
 private:
@@ -50,6 +60,7 @@ private:
     options const* opt_;
     executor_picker pick_;
     open_handler on_open_;
+    std::shared_ptr<detail::session_registry> registry_; // sessions by id, for polling
 };
 
 /// The default transport policy: Engine.IO over plain WebSocket.
