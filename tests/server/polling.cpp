@@ -206,3 +206,39 @@ TEST_CASE("polling: transports can be turned off") {
     raw_client c;
     CHECK(c.connect(poll_only.port()));
 }
+
+TEST_CASE("polling: upgrades can be refused, and an upgrade that never completes is dropped") {
+    SECTION("allow_upgrades = false") {
+        test_server srv({.transport = {.allow_upgrades = false}}, echo);
+        auto const open = get(srv.port(), base);
+        CHECK(open.body.find("\"upgrades\":[]") != std::string::npos);
+        auto const sid = std::string(boost::json::parse(open.body.substr(1)).at("sid").as_string());
+        raw_client ws;
+        if (!ws.connect(srv.port(), "/socket.io/?EIO=4&transport=websocket&sid=" + sid))
+            CHECK(!ws.read(2s)); // opened, then closed at once
+        CHECK(post(srv.port(), base + "&sid=" + sid, "40").body == "ok"); // polling goes on
+    }
+    SECTION("upgrade_timeout") {
+        test_server srv({.transport = {.upgrade_timeout = 100ms}}, echo);
+        auto const sid = open_session(srv.port());
+        raw_client ws;
+        REQUIRE(!ws.connect(srv.port(), "/socket.io/?EIO=4&transport=websocket&sid=" + sid));
+        // No 2probe: the WebSocket is closed after the upgrade timeout, polling goes on.
+        CHECK(!ws.read(2s));
+        CHECK(post(srv.port(), base + "&sid=" + sid, "40").body == "ok");
+        CHECK(get(srv.port(), base + "&sid=" + sid).body.substr(0, 2) == "40");
+    }
+}
+
+TEST_CASE("polling: CORS origins decided by a predicate") {
+    test_server srv({.transport = {.cors = {.allow_origin =
+                                                [](std::string_view o) {
+                                                    return o.ends_with(".trusted.example");
+                                                }}}},
+                    echo);
+    CHECK(get(srv.port(), base, "Origin: https://a.trusted.example\r\n")
+              .headers.find("Access-Control-Allow-Origin: https://a.trusted.example") !=
+          std::string::npos);
+    CHECK(get(srv.port(), base, "Origin: https://other.example\r\n")
+              .headers.find("Access-Control-Allow-Origin") == std::string::npos);
+}
