@@ -2,9 +2,12 @@
 #ifndef ROOMCAST_TRANSPORT_WEBSOCKET_HPP
 #define ROOMCAST_TRANSPORT_WEBSOCKET_HPP
 
-// Engine.IO v4 over WebSocket (Boost.Beast): the HTTP request check, the open packet, the
-// server-driven heartbeat, the bounded write queue and the close.
-// Spec: https://socket.io/docs/v4/engine-io-protocol/ (§"Handshake", §"Heartbeat").
+// Engine.IO v4 on Boost.Beast: WebSocket and HTTP long-polling with the upgrade between them,
+// the request checks and error answers, the open packet, the server-driven heartbeat, the
+// bounded write queue, the close, CORS, and the front door for other HTTP requests. (The
+// name is the transport's first: the listener serves both.)
+// Spec: https://socket.io/docs/v4/engine-io-protocol/ (§"Handshake", §"Heartbeat",
+// §"Upgrade", §"Payload").
 
 #include <roomcast/transport/config.hpp>
 #include <roomcast/transport/connection.hpp>
@@ -63,7 +66,7 @@ private:
     std::shared_ptr<detail::session_registry> registry_; // sessions by id, for polling
 };
 
-/// The default transport policy: Engine.IO over plain WebSocket.
+/// The default transport policy: Engine.IO over plain HTTP (long-polling and WebSocket).
 struct websocket {
     using listener = websocket_listener;
 };
