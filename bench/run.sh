@@ -1,0 +1,419 @@
+#!/usr/bin/env bash
+# Benchmarks roomcast against the stock Node.js socket.io server, end to end: installs what is
+# missing, builds bench_server and loadgen (Release), runs every scenario against both servers
+# (each run on a fresh server pinned to CPU 0, the load generator on CPU 1), and writes
+# docs/benchmarks.md and docs/benchmarks.png. See bench/README.md.
+#
+#   bench/run.sh [--quick] [--reps N] [--seconds S] [--warmup S] [--connections N]
+#                [--rate N] [--threads N] [--scenarios "fanout fanout-rate echo churn connections"]
+#                [--no-install] [--no-docs]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+command_line="bench/run.sh${*:+ }$*"
+reps=3 seconds=5 warmup=1 connections=10000 rate=20000 threads=1 install=1 docs=1 quick=0
+scenarios="fanout fanout-rate echo churn connections"
+usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+while (($#)); do
+    case $1 in
+    --quick) quick=1 seconds=2 connections=2000 ;;
+    --reps) reps=${2:?}; shift ;;
+    --seconds) seconds=${2:?}; shift ;;
+    --warmup) warmup=${2:?}; shift ;;
+    --connections) connections=${2:?}; shift ;;
+    --rate) rate=${2:?}; shift ;;
+    --threads) threads=${2:?}; shift ;;
+    --scenarios) scenarios=${2:?}; shift ;;
+    --no-install) install=0 ;;
+    --no-docs) docs=0 ;;
+    *) usage ;;
+    esac
+    shift
+done
+
+build=$root/build/bench
+results=$build/results
+log() { printf '\033[1m[bench]\033[0m %s\n' "$*" >&2; }
+
+# --- install -----------------------------------------------------------------------------------
+if [[ $install == 1 ]]; then
+    scripts/install-deps.sh run # compiler, cmake, ninja, Boost; node and npm if missing
+    extra=()
+    command -v taskset >/dev/null || extra+=(util-linux)
+    [[ $docs == 1 ]] && ! command -v gnuplot >/dev/null && extra+=(gnuplot-nox)
+    if ((${#extra[@]})); then
+        sudo=""
+        [[ $(id -u) -ne 0 ]] && sudo=sudo
+        log "installing Debian packages: ${extra[*]}"
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+            "${extra[@]}" >/dev/null
+    fi
+fi
+
+# --- build -------------------------------------------------------------------------------------
+# bench/CMakeLists.txt is a project of its own (roomcast from ../include); once the top-level
+# CMakeLists.txt adds bench/ behind ROOMCAST_BUILD_BENCH, the top-level project is used.
+if grep -q ROOMCAST_BUILD_BENCH CMakeLists.txt; then
+    source_dir=$root bin=$build/bench
+    flags=(-DROOMCAST_BUILD_TESTS=OFF -DROOMCAST_BUILD_EXAMPLES=OFF -DROOMCAST_BUILD_BENCH=ON)
+else
+    source_dir=$root/bench bin=$build flags=(-DROOMCAST_BUILD_BENCH=ON)
+fi
+if [[ -f $build/CMakeCache.txt ]] &&
+    ! grep -qx "CMAKE_HOME_DIRECTORY:INTERNAL=$source_dir" "$build/CMakeCache.txt"; then
+    rm -rf "$build/CMakeCache.txt" "$build/CMakeFiles" # configured from the other source dir
+fi
+log "building (Release) in build/bench"
+cmake -S "$source_dir" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release "${flags[@]}" >/dev/null
+cmake --build "$build" --target bench_server loadgen
+
+# The reference installs into the build directory, so no node_modules lands in the source tree.
+ref=$build/reference
+mkdir -p "$ref"
+cp bench/reference/server.js bench/reference/package.json bench/reference/package-lock.json "$ref/"
+if ! cmp -s "$ref/package-lock.json" "$ref/node_modules/.installed-lock.json" 2>/dev/null; then
+    log "npm ci (socket.io reference)"
+    (cd "$ref" && npm ci --omit=dev --no-audit --no-fund --loglevel=error)
+    cp "$ref/package-lock.json" "$ref/node_modules/.installed-lock.json"
+fi
+
+# --- servers -----------------------------------------------------------------------------------
+# Each server runs on CPU 0 and the load generator on CPU 1, so they do not compete for a core.
+# Every server started is stopped, also when this script fails or is interrupted.
+server_pid="" server_fd="" server_port=""
+stop_server() {
+    [[ -n $server_pid ]] || return 0
+    if kill -0 "$server_pid" 2>/dev/null; then
+        kill -TERM "$server_pid" 2>/dev/null || true
+        for _ in $(seq 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+        kill -0 "$server_pid" 2>/dev/null && { log "server $server_pid ignored SIGTERM: SIGKILL"; kill -KILL "$server_pid" 2>/dev/null || true; }
+    fi
+    wait "$server_pid" 2>/dev/null || true
+    [[ -n $server_fd ]] && exec {server_fd}<&-
+    server_pid="" server_fd=""
+}
+loadgen_pid=""
+cleanup() {
+    if [[ -n $loadgen_pid ]]; then
+        kill -TERM "$loadgen_pid" 2>/dev/null || true # timeout(1) passes it on to the generator
+        wait "$loadgen_pid" 2>/dev/null || true
+        loadgen_pid=""
+    fi
+    stop_server
+}
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT TERM
+
+server_command() { # name -> the command line, port 0: the server picks a free port and says it
+    case $1 in
+    roomcast) echo "$bin/bench_server 0 --threads $threads" ;;
+    socket.io) echo "node $ref/server.js 0" ;;
+    esac
+}
+
+# Starts server $1 and waits for its "listening" line (no fixed sleeps); sets server_pid/port.
+start_server() {
+    local fifo line
+    fifo=$(mktemp -u "$build/server-fifo.XXXXXX")
+    mkfifo "$fifo"
+    exec {server_fd}<>"$fifo" # read-write: opening does not wait for the writer
+    rm -f "$fifo"
+    # shellcheck disable=SC2046
+    HOST=127.0.0.1 taskset -c 0 $(server_command "$1") >&"$server_fd" 2>>"$results/$1.log" &
+    server_pid=$!
+    if ! read -r -t 30 -u "$server_fd" line || [[ ! $line =~ listening\ on\ ([0-9.]+:)?([0-9]+) ]]; then
+        log "$1 did not start (see $results/$1.log)"
+        return 1
+    fi
+    server_port=${BASH_REMATCH[2]}
+}
+
+loadgen_args() { # scenario -> loadgen flags
+    case $1 in
+    fanout) echo "--scenario fanout --seconds $seconds --warmup $warmup" ;;
+    fanout-rate) echo "--scenario fanout --rate $rate --seconds $seconds --warmup $warmup" ;;
+    echo) echo "--scenario echo --seconds $seconds --warmup $warmup" ;;
+    churn) echo "--scenario churn --seconds $seconds --warmup $warmup" ;;
+    connections) echo "--scenario connections --clients $connections --seconds 2" ;;
+    *) log "unknown scenario $1"; exit 2 ;;
+    esac
+}
+
+# --- runs --------------------------------------------------------------------------------------
+mkdir -p "$results"
+rm -f "$results"/*.log "$results/results.jsonl"
+hard=$(ulimit -Hn)
+[[ $hard == unlimited ]] || ((hard >= connections + 256)) || {
+    log "open-file limit $hard: connections lowered to $((hard - 256))"
+    connections=$((hard - 256))
+}
+ulimit -n "$hard" 2>/dev/null || true
+loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)
+started=$(date +%s)
+for rep in $(seq "$reps"); do
+    for scenario in $scenarios; do
+        for server in roomcast socket.io; do
+            start_server "$server"
+            args=$(loadgen_args "$scenario")
+            log "run $rep/$reps: $scenario on $server (pid $server_pid, port $server_port)"
+            out=$results/run.out
+            # shellcheck disable=SC2086
+            # In the background, so that a signal to this script is handled at once.
+            timeout 300 taskset -c 1 "$bin/loadgen" $args --port "$server_port" \
+                --pid "$server_pid" --label "$server" >"$out" 2>"$results/run.err" &
+            loadgen_pid=$!
+            wait "$loadgen_pid" || true
+            loadgen_pid=""
+            cat "$results/run.err" >&2
+            cat "$results/run.err" >>"$results/loadgen.log"
+            line=$(tail -n 1 "$out")
+            [[ $line == \{* ]] || line='{"ok":false,"failure":"load generator gave no result"}'
+            echo "{\"server\":\"$server\",\"case\":\"$scenario\",\"rep\":$rep,\"result\":$line}" \
+                >>"$results/results.jsonl"
+            stop_server
+        done
+    done
+done
+elapsed=$(($(date +%s) - started))
+log "runs done in ${elapsed}s: $results/results.jsonl"
+[[ $docs == 1 ]] || exit 0
+
+# --- docs --------------------------------------------------------------------------------------
+cpu_model=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+export BENCH_RESULTS=$results/results.jsonl BENCH_OUT=$root/docs BENCH_WORK=$results \
+    BENCH_CPU="$cpu_model" BENCH_CPUS="$(grep -c '^processor' /proc/cpuinfo)" \
+    BENCH_MEM="$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)" \
+    BENCH_UNAME="$(uname -srmo)" BENCH_LOAD="$loadavg_start" BENCH_ELAPSED=$elapsed \
+    BENCH_GXX="$(g++ --version | head -n 1)" BENCH_NODE="$(node --version)" \
+    BENCH_SOCKETIO="$(node -p "require('$ref/node_modules/socket.io/package.json').version")" \
+    BENCH_BOOST="$(dpkg-query -W -f='${Version}' libboost1.81-dev 2>/dev/null || echo '?')" \
+    BENCH_COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- include 2>/dev/null || echo ' (include/ modified)')" \
+    BENCH_COMMAND="$command_line" BENCH_REPS=$reps BENCH_THREADS=$threads \
+    BENCH_SERVER_ROOMCAST="taskset -c 0 $(server_command roomcast | sed "s|$root/||")" \
+    BENCH_SERVER_SOCKETIO="taskset -c 0 $(server_command socket.io | sed "s|$root/||")"
+for s in $scenarios; do
+    export "BENCH_ARGS_${s//-/_}=taskset -c 1 build/bench/loadgen $(loadgen_args "$s") --port PORT --pid PID"
+done
+node - <<'EOF'
+const fs = require('fs');
+const env = process.env;
+const runs = fs.readFileSync(env.BENCH_RESULTS, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const servers = ['roomcast', 'socket.io'];
+const median = (xs) => {
+  const s = xs.filter((x) => typeof x === 'number' && isFinite(x)).sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const get = (c, server, key) =>
+  runs.filter((r) => r.case === c && r.server === server && r.result.ok).map((r) => r.result[key]);
+const fmt = (x, digits) => {
+  if (!isFinite(x)) return 'n/a';
+  const d = digits ?? (Math.abs(x) >= 100 ? 0 : Math.abs(x) >= 10 ? 1 : 2);
+  return x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+};
+const cases = [...new Set(runs.map((r) => r.case))];
+const titles = {
+  fanout: 'Fan-out, closed loop',
+  'fanout-rate': 'Fan-out at a fixed rate',
+  echo: 'Echo (ack round trips)',
+  churn: 'Join/leave churn',
+  connections: 'Idle connections',
+};
+// [label, key, scale, better, digits]
+const metrics = {
+  fanout: [
+    ['deliveries/s', 'delivered_per_s', 1, 'higher'],
+    ['server CPU µs per delivery', 'server_cpu_us_per_unit', 1, 'lower', 2],
+    ['server CPU %', 'server_cpu_pct', 1, '', 0],
+    ['latency p50 (ms)', 'latency_p50_us', 1e-3, 'lower'],
+    ['latency p90 (ms)', 'latency_p90_us', 1e-3, 'lower'],
+    ['latency p99 (ms)', 'latency_p99_us', 1e-3, 'lower'],
+    ['server RSS at the end (MiB)', 'server_rss_kb_after', 1 / 1024, 'lower'],
+    ['load generator CPU %', 'loadgen_cpu_pct', 1, '', 0],
+  ],
+  echo: [
+    ['round trips/s', 'round_trips_per_s', 1, 'higher'],
+    ['server CPU µs per round trip', 'server_cpu_us_per_unit', 1, 'lower', 2],
+    ['server CPU %', 'server_cpu_pct', 1, '', 0],
+    ['latency p50 (ms)', 'latency_p50_us', 1e-3, 'lower'],
+    ['latency p99 (ms)', 'latency_p99_us', 1e-3, 'lower'],
+    ['load generator CPU %', 'loadgen_cpu_pct', 1, '', 0],
+  ],
+  churn: [
+    ['join/leave ops/s', 'ops_per_s', 1, 'higher'],
+    ['server CPU µs per op', 'server_cpu_us_per_unit', 1, 'lower', 2],
+    ['server CPU %', 'server_cpu_pct', 1, '', 0],
+    ['latency p50 (ms)', 'latency_p50_us', 1e-3, 'lower'],
+    ['latency p99 (ms)', 'latency_p99_us', 1e-3, 'lower'],
+    ['load generator CPU %', 'loadgen_cpu_pct', 1, '', 0],
+  ],
+  connections: [
+    ['connections held', 'connected', 1, '', 0],
+    ['server RSS per connection (KiB)', 'server_rss_bytes_per_connection', 1 / 1024, 'lower'],
+    ['server RSS with them (MiB)', 'server_rss_kb_after', 1 / 1024, 'lower'],
+    ['server CPU µs per connection (handshake)', 'server_cpu_us_per_unit', 1, 'lower'],
+    ['connections opened/s', 'connect_per_s', 1, 'higher'],
+  ],
+};
+metrics['fanout-rate'] = metrics.fanout;
+
+const first = (c) => runs.find((r) => r.case === c && r.result.ok)?.result ?? {};
+const describe = (c) => {
+  const r = first(c);
+  switch (c) {
+    case 'fanout': return `${r.clients} connections: ${r.publishers} publishers, one per room, ` +
+      `${r.rooms} rooms of ${r.members_per_room} members (publisher included); each publisher ` +
+      `sends its next message when its previous one came back to it (${r.window} in flight). ` +
+      `Message: \`{room, p, ts, pad}\` with ${r.pad} bytes of padding.`;
+    case 'fanout-rate': return `As above, at a fixed ${fmt(r.rate, 0)} deliveries/s: the same ` +
+      'work for both servers, so CPU % and latency compare at equal load.';
+    case 'echo': return `${r.clients} clients, each with one \`echo\` request in flight ` +
+      `(\`42<id>["echo",{ts,pad}]\` → \`43<id>[…]\`).`;
+    case 'churn': return `${r.clients} clients, each alternating \`join\` and \`leave\` with an ack ` +
+      `over ${r.rooms} rooms; one op = one acknowledged request.`;
+    case 'connections': return `${r.clients} idle connections with the whole handshake (\`0{…}\`, ` +
+      `\`40\`, \`40{sid}\`) from ${r.source_addresses} source address` +
+      `${r.source_addresses === 1 ? '' : 'es'} (127.0.0.2…), held 2 s; ` +
+      'RSS and CPU from before the first connection to the end of the hold.';
+  }
+  return '';
+};
+
+let md = `# Benchmarks: roomcast and the Node.js socket.io server
+
+Written by \`${env.BENCH_COMMAND}\` (bench/run.sh) — do not edit by hand; run it again.
+Each figure is the median of ${env.BENCH_REPS} runs (min–max in the detailed tables); every run
+starts a fresh server. Both servers implement the same application (bench/reference/server.js,
+bench/server/main.cpp; the contract: join, leave, publish to a room, echo) and are driven by the
+same load generator (bench/loadgen), which speaks Socket.IO v5 over plain WebSocket.
+
+- Server pinned to CPU 0 (\`taskset -c 0\`), load generator pinned to CPU 1: one core each.
+  roomcast runs with ${env.BENCH_THREADS} shard thread(s); Node runs its one event loop (plus
+  V8 and libuv helper threads, counted too).
+- Server CPU = utime + stime of all the server's threads (\`/proc/PID/stat\`) over the measured
+  window, divided by the work done in it; memory = VmRSS (\`/proc/PID/status\`).
+- Ratio = roomcast ÷ socket.io; "better" says which direction is an improvement.
+- When the load generator's CPU is near 100 %, throughput is bounded by the generator, not the
+  server: compare CPU per message then, which does not depend on it.
+
+![server CPU per message and memory per connection](benchmarks.png)
+
+## Summary
+
+| figure | roomcast | socket.io | ratio | better |
+| --- | ---: | ---: | ---: | --- |
+`;
+const summary = [
+  ['fanout', 'deliveries/s (closed loop)', 'delivered_per_s', 1, 'higher'],
+  ['fanout', 'server CPU µs per delivery', 'server_cpu_us_per_unit', 1, 'lower', 2],
+  ['fanout-rate', `server CPU % at a fixed rate`, 'server_cpu_pct', 1, 'lower', 1],
+  ['fanout-rate', 'delivery latency p99 at a fixed rate (ms)', 'latency_p99_us', 1e-3, 'lower'],
+  ['echo', 'echo round trips/s', 'round_trips_per_s', 1, 'higher'],
+  ['echo', 'server CPU µs per echo round trip', 'server_cpu_us_per_unit', 1, 'lower', 2],
+  ['churn', 'join/leave ops/s', 'ops_per_s', 1, 'higher'],
+  ['churn', 'server CPU µs per join/leave', 'server_cpu_us_per_unit', 1, 'lower', 2],
+  ['connections', 'server RSS per idle connection (KiB)', 'server_rss_bytes_per_connection', 1 / 1024, 'lower'],
+  ['connections', 'server CPU µs per connection handshake', 'server_cpu_us_per_unit', 1, 'lower'],
+];
+for (const [c, label, key, scale, better, digits] of summary) {
+  if (!cases.includes(c)) continue;
+  const [a, b] = servers.map((s) => median(get(c, s, key)) * scale);
+  md += `| ${label} | ${fmt(a, digits)} | ${fmt(b, digits)} | ${fmt(a / b, 2)}× | ${better} |\n`;
+}
+
+// Integrity: lost, reordered, errors, disconnects, failed runs.
+let problems = [];
+for (const r of runs) {
+  const x = r.result;
+  const where = `${r.case} on ${r.server}, run ${r.rep}`;
+  if (!x.ok) problems.push(`${where}: FAILED (${x.failure ?? 'no result'})`);
+  for (const k of ['lost', 'reordered', 'errors', 'disconnects', 'connect_failures'])
+    if (x[k]) problems.push(`${where}: ${k} = ${x[k]}${x.first_error ? ` (${x.first_error})` : ''}`);
+}
+const fanoutRuns = runs.filter((r) => r.case.startsWith('fanout'));
+const sum = (k) => fanoutRuns.reduce((t, r) => t + (r.result[k] ?? 0), 0);
+md += `\nIntegrity: ${fmt(sum('expected'), 0)} deliveries expected in the fan-out windows, ` +
+  `${fmt(sum('received'), 0)} received, ${fmt(sum('lost'), 0)} lost, ` +
+  `${fmt(sum('reordered'), 0)} out of order; ` +
+  (problems.length ? `**problems**:\n\n${problems.map((p) => `- ${p}`).join('\n')}\n` :
+    'no errors, disconnects or failed runs.\n');
+
+for (const c of cases) {
+  md += `\n## ${titles[c] ?? c}\n\n${describe(c)}\n\n`;
+  md += `\`${env['BENCH_ARGS_' + c.replace(/-/g, '_')] ?? ''}\`\n\n`;
+  md += '| figure | roomcast | socket.io | ratio | better |\n| --- | ---: | ---: | ---: | --- |\n';
+  for (const [label, key, scale, better, digits] of metrics[c] ?? []) {
+    const cell = (s) => {
+      const xs = get(c, s, key).map((x) => x * scale);
+      if (!xs.length) return 'n/a';
+      const lo = Math.min(...xs), hi = Math.max(...xs);
+      return `${fmt(median(xs), digits)}` + (xs.length > 1 && lo !== hi ?
+        ` (${fmt(lo, digits)}–${fmt(hi, digits)})` : '');
+    };
+    const [a, b] = servers.map((s) => median(get(c, s, key)) * scale);
+    md += `| ${label} | ${cell('roomcast')} | ${cell('socket.io')} | ` +
+      `${better ? fmt(a / b, 2) + '×' : ''} | ${better} |\n`;
+  }
+}
+
+md += `
+## Machine
+
+- CPU: ${env.BENCH_CPU}, ${env.BENCH_CPUS} logical CPUs; memory ${env.BENCH_MEM}
+- Kernel: ${env.BENCH_UNAME}
+- Load average when the runs started: ${env.BENCH_LOAD} (other work on the machine adds noise)
+- Compiler: ${env.BENCH_GXX}; Boost ${env.BENCH_BOOST}; roomcast at ${env.BENCH_COMMIT}
+- Node ${env.BENCH_NODE}; socket.io ${env.BENCH_SOCKETIO} (from bench/reference/package-lock.json)
+- Runs took ${env.BENCH_ELAPSED} s in all.
+
+## Commands
+
+\`\`\`sh
+${env.BENCH_COMMAND}
+# builds: cmake -S bench -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DROOMCAST_BUILD_BENCH=ON
+# servers (port 0: each picks a free port and prints it; HOST=127.0.0.1):
+${env.BENCH_SERVER_ROOMCAST}
+${env.BENCH_SERVER_SOCKETIO}
+# load generator, per scenario:
+${cases.map((c) => env['BENCH_ARGS_' + c.replace(/-/g, '_')]).join('\n')}
+\`\`\`
+`;
+fs.writeFileSync(`${env.BENCH_OUT}/benchmarks.md`, md);
+
+// Chart data: server CPU per unit of work, and memory per connection.
+const cpuRows = [['fanout', 'per delivery'], ['fanout-rate', 'per delivery\\n(fixed rate)'],
+  ['echo', 'per echo'], ['churn', 'per join/leave']].filter(([c]) => cases.includes(c));
+fs.writeFileSync(`${env.BENCH_WORK}/cpu.dat`, cpuRows.map(([c, label]) =>
+  `"${label}" ${servers.map((s) => median(get(c, s, 'server_cpu_us_per_unit'))).join(' ')}`).join('\n') + '\n');
+fs.writeFileSync(`${env.BENCH_WORK}/mem.dat`, cases.includes('connections') ?
+  `"per idle connection" ${servers.map((s) =>
+    median(get('connections', s, 'server_rss_bytes_per_connection')) / 1024).join(' ')}\n` : '');
+EOF
+
+gnuplot <<EOF
+set terminal pngcairo size 1000,420 font "sans,10"
+set output "$root/docs/benchmarks.png"
+set multiplot layout 1,2 title "roomcast vs Node.js socket.io 4.8 (one core each, median of $reps runs; lower is better)"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set boxwidth 0.9
+set bmargin 4
+set grid ytics
+set yrange [0:*]
+set key top left
+set title "server CPU time per unit of work (µs)"
+plot "$results/cpu.dat" using 2:xtic(1) title "roomcast" lc rgb "#2a6fdb", \
+     "" using 3 title "socket.io" lc rgb "#e0803a"
+set title "server memory per idle connection (KiB)"
+$(if [[ -s $results/mem.dat ]]; then
+    echo "plot \"$results/mem.dat\" using 2:xtic(1) title \"roomcast\" lc rgb \"#2a6fdb\", \"\" using 3 title \"socket.io\" lc rgb \"#e0803a\""
+else
+    echo 'unset key; plot 0 notitle'
+fi)
+unset multiplot
+EOF
+log "wrote docs/benchmarks.md and docs/benchmarks.png"
