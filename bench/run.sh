@@ -38,18 +38,7 @@ log() { printf '\033[1m[bench]\033[0m %s\n' "$*" >&2; }
 
 # --- install -----------------------------------------------------------------------------------
 if [[ $install == 1 ]]; then
-    scripts/install-deps.sh run # compiler, cmake, ninja, Boost; node and npm if missing
-    extra=()
-    command -v taskset >/dev/null || extra+=(util-linux)
-    [[ $docs == 1 ]] && ! command -v gnuplot >/dev/null && extra+=(gnuplot-nox)
-    if ((${#extra[@]})); then
-        sudo=""
-        [[ $(id -u) -ne 0 ]] && sudo=sudo
-        log "installing Debian packages: ${extra[*]}"
-        $sudo apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-            "${extra[@]}" >/dev/null
-    fi
+    scripts/install-deps.sh bench # compiler, cmake, ninja, Boost, node and npm, taskset, gnuplot
 fi
 
 # --- build -------------------------------------------------------------------------------------
