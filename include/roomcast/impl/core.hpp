@@ -406,6 +406,17 @@ inline void client::shutdown(std::string_view why) {
     conn_->close(why);
 }
 
+/// The sockets of shard part `sh` that `opt` selects, collected before anything is done to
+/// them: what is done may join or leave rooms, which the adapter's walk must not see.
+inline std::vector<std::shared_ptr<socket>>
+selected_sockets(nsp_shard_base const& sh, adapter::broadcast_options const& opt) {
+    std::vector<std::shared_ptr<socket>> out;
+    sh.visit(opt, [&](adapter::member& m) {
+        out.push_back(static_cast<socket&>(m).shared_from_this());
+    });
+    return out;
+}
+
 } // namespace detail
 
 // --- socket --------------------------------------------------------------------------------
@@ -825,12 +836,7 @@ inline void name_space::broadcast(transport::message_ptr m, adapter::broadcast_o
 inline void name_space::for_each_socket(adapter::broadcast_options const& opt,
                                         std::function<void(socket&)> f) {
     on_each_shard([opt, f = std::move(f)](detail::nsp_shard_base& sh) {
-        // Collected first: `f` may join or leave rooms, which the walk must not see.
-        std::vector<std::shared_ptr<socket>> selected;
-        sh.visit(opt, [&](adapter::member& m) {
-            selected.push_back(static_cast<socket&>(m).shared_from_this());
-        });
-        for (auto& s : selected)
+        for (auto& s : detail::selected_sockets(sh, opt))
             f(*s);
     });
 }
@@ -987,12 +993,8 @@ inline void name_space::start_broadcast_ack(
                                                         name_, std::move(p.args), id,
                                                         std::move(p.attachments)));
     on_each_shard([st, id, m, args, opt, timeout](detail::nsp_shard_base& sh) {
-        std::vector<std::shared_ptr<socket>> selected;
-        sh.visit(opt, [&](adapter::member& x) {
-            selected.push_back(static_cast<socket&>(x).shared_from_this());
-        });
         std::size_t waiting = 0;
-        for (auto& s : selected) {
+        for (auto& s : detail::selected_sockets(sh, opt)) {
             socket::ack_handler answer = [st](boost::system::error_code ec, arguments reply) {
                 if (ec == error::timeout)
                     return; // the broadcast's own timer decides
