@@ -57,8 +57,19 @@ public:
 
     /// The Engine.IO session id (unguessable, url-safe).
     std::string const& id() const noexcept { return id_; }
-    /// The HTTP request that opened the session.
-    request_info const& request() const noexcept { return request_; }
+    /// The HTTP request that opened the session; empty once taken.
+    request_info const& request() const noexcept {
+        static request_info const taken;
+        return request_ ? *request_ : taken;
+    }
+    /// Hands the request over to the layer above, which keeps it (for Socket.IO handshakes)
+    /// so that a connection does not hold it twice.
+    request_info take_request() {
+        auto r = std::move(request_);
+        return r ? std::move(*r) : request_info{};
+    }
+    /// The peer's IP address.
+    std::string const& address() const noexcept { return address_; }
 
     virtual boost::asio::any_io_executor get_executor() = 0;
 
@@ -75,13 +86,15 @@ public:
 protected:
     connection(std::string id, request_info req)
         : id_(std::move(id))
-        , request_(std::move(req)) {}
+        , address_(req.address)
+        , request_(std::make_unique<request_info>(std::move(req))) {}
 
     std::shared_ptr<connection_handler> handler_;
 
 private:
     std::string id_;
-    request_info request_;
+    std::string address_;
+    std::unique_ptr<request_info> request_; // until the layer above takes it
 };
 
 } // namespace roomcast::transport

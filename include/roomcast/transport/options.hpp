@@ -2,6 +2,7 @@
 #ifndef ROOMCAST_TRANSPORT_OPTIONS_HPP
 #define ROOMCAST_TRANSPORT_OPTIONS_HPP
 
+#include <roomcast/transport/field_list.hpp>
 #include <roomcast/transport/http.hpp>
 
 #include <chrono>
@@ -56,26 +57,16 @@ struct options {
 
 /// What a connection's HTTP request said, kept for the Socket.IO handshake.
 struct request_info {
-    std::string url;                                          ///< request target
-    std::vector<std::pair<std::string, std::string>> headers; ///< names lowercased
-    std::vector<std::pair<std::string, std::string>> query;   ///< percent-decoded
-    std::string address;                                      ///< remote IP address
-    bool secure = false;                                      ///< arrived over TLS
+    std::string url;     ///< request target
+    field_list headers;  ///< names lowercased
+    field_list query;    ///< percent-decoded
+    std::string address; ///< remote IP address
+    bool secure = false; ///< arrived over TLS
 
     /// The first value of header `name` (lowercase), or empty.
-    std::string_view header(std::string_view name) const noexcept {
-        for (auto const& [k, v] : headers)
-            if (k == name)
-                return v;
-        return {};
-    }
+    std::string_view header(std::string_view name) const noexcept { return headers.find(name); }
     /// The first value of query parameter `name`, or empty.
-    std::string_view query_param(std::string_view name) const noexcept {
-        for (auto const& [k, v] : query)
-            if (k == name)
-                return v;
-        return {};
-    }
+    std::string_view query_param(std::string_view name) const noexcept { return query.find(name); }
 };
 
 /// Engine.IO's close reasons, as Socket.IO reports them in `disconnect`.

@@ -2,6 +2,8 @@
 #ifndef ROOMCAST_TRANSPORT_DETAIL_URL_HPP
 #define ROOMCAST_TRANSPORT_DETAIL_URL_HPP
 
+#include <roomcast/transport/field_list.hpp>
+
 #include <string>
 #include <string_view>
 #include <utility>
@@ -38,21 +40,22 @@ inline std::string percent_decode(std::string_view s, bool plus_is_space = true)
     return out;
 }
 
-inline std::vector<std::pair<std::string, std::string>> parse_query(std::string_view q) {
-    std::vector<std::pair<std::string, std::string>> out;
+inline field_list parse_query(std::string_view q) {
+    field_list out;
     while (!q.empty()) {
         auto const amp = q.find('&');
         auto const item = q.substr(0, amp);
         if (!item.empty()) {
             auto const eq = item.find('=');
-            out.emplace_back(percent_decode(item.substr(0, eq)),
-                             eq == std::string_view::npos ? std::string()
-                                                          : percent_decode(item.substr(eq + 1)));
+            out.add(percent_decode(item.substr(0, eq)), eq == std::string_view::npos
+                                                            ? std::string()
+                                                            : percent_decode(item.substr(eq + 1)));
         }
         if (amp == std::string_view::npos)
             break;
         q.remove_prefix(amp + 1);
     }
+    out.shrink_to_fit(); // kept for a connection's life
     return out;
 }
 

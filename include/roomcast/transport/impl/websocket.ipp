@@ -6,13 +6,15 @@
 // by <roomcast/src.hpp> with ROOMCAST_SEPARATE_COMPILATION.
 
 #include <roomcast/protocol/engineio.hpp>
+#include <roomcast/protocol/websocket.hpp>
 #include <roomcast/transport/detail/random_id.hpp>
 #include <roomcast/transport/detail/url.hpp>
 #include <roomcast/transport/websocket.hpp>
 
+#include <boost/asio/bind_allocator.hpp>
+#include <boost/asio/execution_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
@@ -22,12 +24,15 @@
 #include <boost/beast/websocket/stream.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cctype>
-#include <deque>
+#include <cstring>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <unordered_map>
+#include <vector>
 
 namespace roomcast::transport {
 
@@ -124,38 +129,116 @@ private:
     std::unordered_map<http_session*, std::weak_ptr<http_session>> http_;
 };
 
+/// An allocator that is only `new` and `delete`. (Asio replaces std::allocator with its
+/// thread-local recycling, so this has to be a type of its own.)
+template<class T>
+struct plain_allocator {
+    using value_type = T;
+    plain_allocator() = default;
+    template<class U>
+    plain_allocator(plain_allocator<U> const&) noexcept {}
+    T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T))); }
+    void deallocate(T* p, std::size_t) noexcept { ::operator delete(p); }
+    friend bool operator==(plain_allocator, plain_allocator) noexcept { return true; }
+};
+
+/// `h`, allocated at its own size. For the waits an idle connection keeps pending (its read
+/// and its heartbeat): Asio's thread-local recycling would hand them a block cached from a
+/// larger operation that finished (an HTTP read), held then for as long as the connection
+/// idles.
+template<class Handler>
+auto exact_size(Handler h) {
+    return net::bind_allocator(plain_allocator<void>(), std::move(h));
+}
+
 /// Answers one polling request; called once, from the session's executor.
 using poll_reply = std::function<void(http::status, std::string body)>;
+
+/// One shard's write batching and scratch buffers (one per io_context, touched only from the
+/// thread that runs it). Sessions with something queued register here, and all of them are
+/// flushed once the handlers ready in this turn of the event loop have run: whatever those
+/// handlers queued for one connection leaves in one write (the cork of uWebSockets). The
+/// scratch buffers serve every connection of the shard in turn, so that an idle connection
+/// holds no buffer of its own.
+class write_batch final : public net::execution_context::service {
+public:
+    using key_type = write_batch;
+    static inline net::execution_context::id id;
+
+    explicit write_batch(net::execution_context& ctx)
+        : service(ctx) {}
+
+    /// Flushes `s` soon, on `ex` (the shard's executor).
+    void add(std::shared_ptr<session> s, net::any_io_executor const& ex) {
+        dirty_.push_back(std::move(s));
+        if (!posted_) {
+            posted_ = true;
+            net::post(ex, [this] { run(); });
+        }
+    }
+
+    /// Where a connection's frames are assembled before its one write.
+    std::string& write_buffer() noexcept { return write_; }
+
+    /// Where a connection's incoming bytes land; its complete frames are read in place.
+    std::span<char> read_buffer() {
+        if (read_.empty())
+            read_.resize(read_buffer_size);
+        return read_;
+    }
+
+    /// Bytes gathered into one write at most: more stays queued (by reference) until the
+    /// kernel took these.
+    static constexpr std::size_t max_write = 256 * 1024;
+
+private:
+    static constexpr std::size_t read_buffer_size = 64 * 1024;
+
+    void shutdown() override { dirty_.clear(); }
+
+    inline void run();
+
+    std::vector<std::shared_ptr<session>> dirty_;
+    std::vector<std::shared_ptr<session>> running_;
+    std::string write_;
+    std::vector<char> read_;
+    bool posted_ = false;
+};
 
 /// One Engine.IO session (§"Transports"): its queue, heartbeat and close, over HTTP
 /// long-polling, WebSocket, or polling upgraded to WebSocket. Lives on one executor (a
 /// shard's io_context), so its state needs no lock; every call comes on that executor (HTTP
 /// requests on other shards post there). It keeps itself alive through the handlers of its
 /// own operations and, for polling, through the registry's callers.
+///
+/// Over WebSocket, Beast answers the handshake; then the session reads and writes the socket
+/// itself (protocol/websocket.hpp frames): queued messages are written as frames straight
+/// from their shared bytes, everything queued in one turn of the event loop in one write,
+/// and an idle connection holds no read or write buffer.
 class session final : public connection, public std::enable_shared_from_this<session> {
 public:
     session(net::any_io_executor ex, std::string id, request_info req, options const& opt,
             std::shared_ptr<session_registry> registry)
         : connection(std::move(id), std::move(req))
         , ex_(std::move(ex))
+        , batch_(&net::use_service<write_batch>(net::query(ex_, net::execution::context)))
         , timer_(ex_)
-        , upgrade_timer_(ex_)
         , opt_(opt)
         , registry_(std::move(registry)) {}
 
     net::any_io_executor get_executor() override { return ex_; }
 
     /// A session on a WebSocket from the start: completes the handshake, sends the open packet.
-    void start_websocket(beast::tcp_stream stream, http::request<http::string_body> req,
+    void start_websocket(tcp::socket socket, http::request<http::string_body> req,
                          std::function<void(std::shared_ptr<connection>)> on_open) {
-        ws_.emplace(std::move(stream));
         on_websocket_ = true;
-        accept(std::move(req), [self = shared_from_this(), on_open = std::move(on_open)] {
-            self->state_ = state::open;
-            self->send_raw(self->open_message(false));
-            self->schedule_ping();
-            on_open(self);
-        });
+        accept(std::move(socket), std::move(req),
+               [self = shared_from_this(), on_open = std::move(on_open)] {
+                   self->state_ = state::open;
+                   self->send_raw(self->open_message(false));
+                   self->schedule_ping();
+                   on_open(self);
+               });
     }
 
     /// A session by polling: registers it and returns the open packet for the handshake GET.
@@ -209,7 +292,8 @@ public:
 
     /// A WebSocket for this polling session (§"Upgrade"); `socket` is on this executor.
     void upgrade_to(tcp::socket socket, http::request<http::string_body> req) {
-        if (!polling() || ws_ || !opt_.allow_upgrades || state_ != state::open) {
+        if (!polling() || ws_ || upgrade_ != upgrade::none || !opt_.allow_upgrades ||
+            state_ != state::open) {
             // Already upgraded, upgrading, or closing: this WebSocket opens and is closed at
             // once, as engine.io does.
             auto extra = std::make_shared<ws::stream<beast::tcp_stream>>(std::move(socket));
@@ -221,14 +305,13 @@ public:
             });
             return;
         }
-        ws_.emplace(beast::tcp_stream(std::move(socket)));
         upgrade_ = upgrade::probing;
-        upgrade_timer_.expires_after(opt_.upgrade_timeout);
-        upgrade_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-            if (!ec && self->upgrade_ != upgrade::none && !self->on_websocket_ && self->ws_)
-                beast::get_lowest_layer(*self->ws_).close(); // the read fails: upgrade abandoned
+        upgrade_timer_ = std::make_unique<net::steady_timer>(ex_, opt_.upgrade_timeout);
+        upgrade_timer_->async_wait([self = shared_from_this()](beast::error_code ec) {
+            if (!ec && self->upgrade_ != upgrade::none && !self->on_websocket_)
+                self->abandon_upgrade();
         });
-        accept(std::move(req), [] {});
+        accept(std::move(socket), std::move(req), [] {});
     }
 
     send_status send(message_ptr m, bool is_volatile) override {
@@ -256,42 +339,94 @@ public:
             if (!ec && self->state_ == state::closing)
                 self->fail(reason::transport_error);
         });
-        if (on_websocket_) {
-            if (!writing_)
-                close_websocket();
-            return;
-        }
+        if (on_websocket_)
+            return flush(); // the close frame follows what is queued
         // Over polling the close packet goes last, with the rest of the queue, to the next
         // GET. When the listener is stopping and no GET waits, none can come: the client's
         // idle connections are closed and no new ones are accepted.
-        queue_.push_back(close_message());
+        push(close_message());
         if (!parked_ && registry_->stopping)
             return fail(why);
         flush();
     }
 
+    /// Moves what is queued to the transport: frames onto the WebSocket, or everything at once
+    /// to a parked GET. Called by the shard's write_batch, and where a transport becomes ready.
+    void flush() {
+        flush_pending_ = false;
+        if (on_websocket_)
+            return flush_websocket();
+        if (!parked_ || queued() == 0)
+            return;
+        // §"Payload": packets joined by the record separator, binary ones as b<base64>.
+        std::string body;
+        bool closing = false;
+        for (auto i = head_; i < queue_.size(); ++i) {
+            auto const& m = queue_[i];
+            auto const item = [&](std::string_view bytes, bool binary) {
+                if (!body.empty())
+                    body += protocol::engineio::record_separator;
+                if (!binary)
+                    return void(body += bytes);
+                body += 'b';
+                protocol::engineio::base64_encode_to(body, bytes);
+            };
+            item(m->data, m->binary);
+            for (auto const& a : m->attachments)
+                item(a, true);
+            closing = closing || m == close_message();
+        }
+        pop(queued());
+        std::exchange(parked_, nullptr)(http::status::ok, std::move(body));
+        if (closing)
+            finish_close();
+    }
+
 private:
     enum class state { handshake, open, closing, closed };
     enum class upgrade { none, probing, probed };
+    using frame_opcode = protocol::websocket::opcode;
 
+    /// The WebSocket once its handshake is done: the socket (non-blocking), the frame
+    /// reader, and the bytes in between: the start of a frame not complete yet, and written
+    /// bytes the kernel has not taken yet. Both are empty, holding nothing, while idle.
+    struct websocket_io {
+        websocket_io(tcp::socket s, std::size_t max_payload)
+            : socket(std::move(s))
+            , reader(max_payload) {}
+
+        tcp::socket socket;
+        protocol::websocket::frame_reader reader;
+        std::array<char, 128> inbox; // what a wake-up reads first: all of it, most of the time
+        std::string partial;
+        std::string unsent;
+        bool waiting_write = false; // the kernel's buffer is full: unsent waits for room
+        bool closing = false;       // our close frame is written or waiting in unsent
+    };
+
+    /// Beast answers the WebSocket handshake; then the socket is the session's.
     template<class Done>
-    void accept(http::request<http::string_body> req, Done done) {
-        beast::get_lowest_layer(*ws_).expires_never();
-        ws_->set_option(
+    void accept(tcp::socket socket, http::request<http::string_body> req, Done done) {
+        auto hs = std::make_shared<ws::stream<beast::tcp_stream>>(std::move(socket));
+        hs->set_option(
             ws::stream_base::timeout{opt_.handshake_timeout, ws::stream_base::none(), false});
-        ws_->read_message_max(opt_.max_payload);
-        ws_->auto_fragment(false);
         auto held = std::make_shared<http::request<http::string_body>>(std::move(req));
-        ws_->async_accept(*held, [self = shared_from_this(), held,
-                                  done = std::move(done)](beast::error_code ec) mutable {
-            if (ec) {
-                // The peer went away during the handshake.
-                if (self->upgrade_ != upgrade::none)
-                    self->abandon_upgrade();
-                return;
+        hs->async_accept(*held, [self = shared_from_this(), hs, held,
+                                 done = std::move(done)](beast::error_code ec) mutable {
+            if (!ec && self->state_ != state::closed) {
+                beast::error_code nb;
+                auto s = hs->next_layer().release_socket();
+                s.non_blocking(true, nb);
+                if (!nb) {
+                    self->ws_.emplace(std::move(s), self->opt_.max_payload);
+                    ++self->ws_generation_;
+                    done();
+                    return self->wait_readable();
+                }
             }
-            done();
-            self->read();
+            // The peer went away during the handshake, or the session closed meanwhile.
+            if (self->upgrade_ != upgrade::none)
+                self->abandon_upgrade();
         });
     }
 
@@ -306,50 +441,286 @@ private:
                     false});
     }
 
-    /// Whether a volatile message would wait: the transport cannot take it now.
-    bool busy() const noexcept { return on_websocket_ ? writing_ : (!parked_ || !queue_.empty()); }
+    /// Whether a volatile message would wait: the transport cannot take it now (the socket's
+    /// kernel buffer is full, or no GET is there to carry it).
+    bool busy() const noexcept {
+        if (on_websocket_)
+            return ws_ && ws_->waiting_write;
+        return !parked_ || queued() != 0;
+    }
 
-    void send_raw(message_ptr m) {
+    // The queue: messages not yet handed to the transport, oldest at head_. A vector with a
+    // moving head rather than a deque, which would allocate even while empty.
+    std::size_t queued() const noexcept { return queue_.size() - head_; }
+    void push(message_ptr m) {
         queued_bytes_ += m->size();
         queue_.push_back(std::move(m));
-        flush();
+    }
+    void pop(std::size_t n) {
+        for (auto i = head_; i < head_ + n; ++i) {
+            queued_bytes_ -= queue_[i]->size();
+            queue_[i].reset(); // written: its bytes may go as soon as no other queue holds them
+        }
+        head_ += n;
+        if (head_ == queue_.size()) {
+            head_ = 0;
+            if (queue_.capacity() > 64)
+                std::vector<message_ptr>().swap(queue_); // a burst is over: give memory back
+            else
+                queue_.clear();
+        } else if (head_ > 64 && head_ > queue_.size() / 2) {
+            queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(head_));
+            head_ = 0;
+        }
     }
 
-    /// Moves what is queued to the transport: the next WebSocket write, or everything at once
-    /// to a parked GET.
-    void flush() {
-        if (queue_.empty())
-            return;
-        if (on_websocket_) {
-            if (!writing_ && state_ != state::closed)
-                write_next();
-            return;
+    void send_raw(message_ptr m) {
+        push(std::move(m));
+        if (!flush_pending_) {
+            flush_pending_ = true;
+            batch_->add(shared_from_this(), ex_);
         }
-        if (!parked_)
-            return;
-        // §"Payload": packets joined by the record separator, binary ones as b<base64>.
-        std::string body;
-        bool closing = false;
-        for (auto const& m : queue_) {
-            auto const item = [&](std::string_view bytes, bool binary) {
-                if (!body.empty())
-                    body += protocol::engineio::record_separator;
-                if (!binary)
-                    return void(body += bytes);
-                body += 'b';
-                protocol::engineio::base64_encode_to(body, bytes);
-            };
-            item(m->data, m->binary);
-            for (auto const& a : m->attachments)
-                item(a, true);
-            closing = closing || m == close_message();
-        }
-        queue_.clear();
-        queued_bytes_ = 0;
-        std::exchange(parked_, nullptr)(http::status::ok, std::move(body));
-        if (closing)
-            finish_close();
     }
+
+    // --- WebSocket writes ------------------------------------------------------------------
+
+    /// Frames what is queued into the shard's write buffer, up to write_batch::max_write, and
+    /// writes it with one call; then, when closing and nothing is left, the close frame.
+    void flush_websocket() {
+        if (!ws_ || ws_->waiting_write || ws_->closing || state_ == state::closed)
+            return;
+        if (queued() != 0) {
+            auto& out = batch_->write_buffer();
+            out.clear();
+            std::size_t n = 0;
+            for (auto i = head_; i < queue_.size() && out.size() < write_batch::max_write;
+                 ++i, ++n) {
+                auto const& m = *queue_[i];
+                protocol::websocket::append_frame(
+                    out, m.binary ? frame_opcode::binary : frame_opcode::text, m.data);
+                for (auto const& a : m.attachments)
+                    protocol::websocket::append_frame(out, frame_opcode::binary, a);
+            }
+            pop(n);
+            if (!write_now(out))
+                return;
+            if (queued() != 0 && !ws_->waiting_write)
+                return flush_websocket(); // more than one write's worth was queued
+        }
+        if (state_ == state::closing && queued() == 0)
+            close_websocket();
+    }
+
+    /// Writes `bytes` (whole frames) now, or keeps what the kernel does not take for when the
+    /// socket has room. False if the connection failed.
+    bool write_now(std::string_view bytes) {
+        if (ws_->waiting_write) {
+            ws_->unsent += bytes; // behind what waits already
+            queued_bytes_ += bytes.size();
+            return true;
+        }
+        beast::error_code ec;
+        auto const n = ws_->socket.write_some(net::buffer(bytes.data(), bytes.size()), ec);
+        if (ec == net::error::would_block)
+            ec = {};
+        if (ec) {
+            fail(reason::transport_error);
+            return false;
+        }
+        if (n == bytes.size())
+            return true;
+        ws_->unsent.assign(bytes.substr(n));
+        queued_bytes_ += ws_->unsent.size();
+        ws_->waiting_write = true;
+        ws_->socket.async_wait(tcp::socket::wait_write,
+                               [self = shared_from_this(), g = ws_generation_](
+                                   beast::error_code wec) { self->on_writable(wec, g); });
+        return true;
+    }
+
+    void on_writable(beast::error_code ec, std::uint32_t generation) {
+        if (ec || !ws_ || generation != ws_generation_ || state_ == state::closed)
+            return;
+        auto& io = *ws_;
+        beast::error_code wec;
+        auto const n = io.socket.write_some(net::buffer(io.unsent), wec);
+        if (wec == net::error::would_block)
+            wec = {};
+        if (wec)
+            return fail(reason::transport_error);
+        queued_bytes_ -= n;
+        io.unsent.erase(0, n);
+        if (!io.unsent.empty()) {
+            io.socket.async_wait(tcp::socket::wait_write,
+                                 [self = shared_from_this(), generation](beast::error_code e) {
+                                     self->on_writable(e, generation);
+                                 });
+            return;
+        }
+        std::string().swap(io.unsent); // caught up: hold no buffer
+        io.waiting_write = false;
+        if (io.closing)
+            return shut_down_websocket();
+        flush_websocket();
+    }
+
+    /// Sends the close frame (§5.5.1) after everything queued; the peer answers with its own.
+    void close_websocket() {
+        pop(queued());
+        std::string frame;
+        protocol::websocket::append_frame(
+            frame, frame_opcode::close,
+            protocol::websocket::close_payload(protocol::websocket::close_code::normal));
+        ws_->closing = true;
+        if (write_now(frame) && !ws_->waiting_write)
+            shut_down_websocket();
+    }
+
+    /// Our close frame is written: no more writes. The peer's close frame, or the end of its
+    /// stream, ends the session (or the close deadline does).
+    void shut_down_websocket() {
+        beast::error_code ignored;
+        ws_->socket.shutdown(tcp::socket::shutdown_send, ignored);
+    }
+
+    /// Writes a control frame at once, between messages (frames are never interleaved:
+    /// everything written or waiting is whole frames).
+    void write_control(frame_opcode op, std::string_view payload) {
+        if (ws_->closing)
+            return;
+        std::string frame;
+        protocol::websocket::append_frame(frame, op, payload);
+        write_now(frame);
+    }
+
+    // --- WebSocket reads -------------------------------------------------------------------
+
+    /// Reads, rather than waits: Asio arms a read that follows a read which drained the
+    /// socket without a system call, where each `async_wait` would re-arm epoll.
+    void wait_readable() {
+        auto& inbox = ws_->inbox;
+        ws_->socket.async_read_some(
+            net::buffer(inbox.data(), inbox.size()),
+            exact_size([self = shared_from_this(), g = ws_generation_](
+                           beast::error_code ec, std::size_t n) { self->on_readable(ec, n, g); }));
+    }
+
+    void on_readable(beast::error_code ec, std::size_t n, std::uint32_t generation) {
+        if (ec == net::error::operation_aborted || !ws_ || generation != ws_generation_ ||
+            state_ == state::closed)
+            return;
+        if (ec)
+            return on_read_error(ec);
+        auto& inbox = ws_->inbox;
+        if (n < inbox.size()) { // all there was: the usual case for a message or two
+            if (consume({inbox.data(), n}, generation))
+                wait_readable();
+            return;
+        }
+        auto const buf = batch_->read_buffer();
+        std::memcpy(buf.data(), inbox.data(), n);
+        drain(n, generation);
+    }
+
+    /// Reads on into the shard's buffer (after the `have` bytes already there) and handles
+    /// every complete frame: until the kernel has no more (Asio's reactor is edge-triggered),
+    /// or a few buffers' worth, so that other connections get their turn.
+    void drain(std::size_t have, std::uint32_t generation) {
+        auto const buf = batch_->read_buffer();
+        for (int turn = 0; turn < 4; ++turn) {
+            beast::error_code ec;
+            have += ws_->socket.read_some(net::buffer(buf.data() + have, buf.size() - have), ec);
+            bool const drained = ec == net::error::would_block || have < buf.size();
+            if (ec && ec != net::error::would_block) {
+                if (have == 0 || consume(buf.first(have), generation))
+                    on_read_error(ec);
+                return;
+            }
+            if (!consume(buf.first(have), generation))
+                return;
+            if (drained)
+                return wait_readable();
+            have = 0;
+        }
+        net::post(ex_, [self = shared_from_this(), generation] {
+            if (self->ws_ && generation == self->ws_generation_ && self->state_ != state::closed)
+                self->drain(0, generation);
+        });
+    }
+
+    /// Reads the complete frames of `fresh` (after what an earlier read left unfinished).
+    /// False if reading must stop: the session or this WebSocket is gone.
+    bool consume(std::span<char> fresh, std::uint32_t generation) {
+        auto& io = *ws_;
+        bool const joined = !io.partial.empty();
+        if (joined)
+            io.partial.append(fresh.data(), fresh.size());
+        std::span<char> const bytes = joined ? std::span<char>(io.partial) : fresh;
+        auto const still_here = [&] {
+            return state_ != state::closed && ws_ && generation == ws_generation_;
+        };
+        auto const r = io.reader.read(
+            bytes,
+            [&](std::string_view data, bool binary) {
+                on_frame_message(data, binary);
+                return still_here();
+            },
+            [&](frame_opcode op, std::string_view payload) {
+                on_control(op, payload);
+                return still_here();
+            });
+        if (!still_here())
+            return false;
+        if (r.error) {
+            // Oversized (1009), not UTF-8 (1007) or broken framing (1002): the peer is told
+            // why, and the session ends as Beast ended it.
+            write_control(frame_opcode::close, protocol::websocket::close_payload(r.error));
+            on_read_error(net::error::invalid_argument);
+            return false;
+        }
+        if (joined)
+            io.partial.erase(0, r.consumed);
+        else
+            io.partial.assign(fresh.data() + r.consumed, fresh.size() - r.consumed);
+        if (io.partial.empty() && io.partial.capacity() > 1024)
+            std::string().swap(io.partial); // idle connections keep no large buffer
+        return true;
+    }
+
+    void on_frame_message(std::string_view data, bool binary) {
+        if (state_ != state::open)
+            return;
+        if (binary)
+            return deliver(data, true);
+        auto p = protocol::engineio::decode(data);
+        if (!p)
+            return fail(reason::parse_error);
+        handle(*p, true);
+    }
+
+    void on_control(frame_opcode op, std::string_view payload) {
+        if (op == frame_opcode::ping)
+            return write_control(frame_opcode::pong, payload);
+        if (op != frame_opcode::close)
+            return;
+        if (ws_->closing)
+            return finish_close(); // the answer to our close frame
+        // The peer closes: answer with its code (§5.5.1), then the connection ends.
+        write_control(frame_opcode::close, payload.substr(0, 2));
+        on_read_error(ws::error::closed);
+    }
+
+    /// The WebSocket's read side ended: the peer closed or reset it, or broke the protocol.
+    void on_read_error(beast::error_code ec) {
+        if (!on_websocket_)
+            return abandon_upgrade(); // the probe's socket went; polling goes on
+        if (ws_->closing)
+            return finish_close(); // the peer ended its stream after our close frame
+        fail(ec == ws::error::closed || ec == net::error::eof ? reason::transport_close
+                                                              : reason::transport_error);
+    }
+
+    // --- Engine.IO ---------------------------------------------------------------------------
 
     /// Ends a parked GET without data (a noop), so that the client polls again or moves on.
     void release_poll() {
@@ -357,53 +728,14 @@ private:
             std::exchange(parked_, nullptr)(http::status::ok, "6");
     }
 
-    void write_next() {
-        writing_ = true;
-        auto const& m = *queue_.front();
-        // Part 0 is the message itself, parts 1..n its attachments (always binary frames).
-        auto const& bytes = part_ == 0 ? m.data : m.attachments[part_ - 1];
-        ws_->text(part_ == 0 && !m.binary);
-        ws_->async_write(
-            net::buffer(bytes),
-            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
-    }
-
-    void on_write(beast::error_code ec) {
-        writing_ = false;
-        if (!ec && part_ < queue_.front()->attachments.size()) {
-            ++part_; // the rest of this packet before anything else
-            if (state_ != state::closed)
-                write_next();
-            return;
-        }
-        part_ = 0;
-        queued_bytes_ -= queue_.front()->size();
-        queue_.pop_front();
-        if (ec)
-            return fail(reason::transport_error);
-        if (state_ == state::closed)
-            return;
-        if (!queue_.empty())
-            write_next();
-        else if (state_ == state::closing)
-            close_websocket();
-    }
-
-    void close_websocket() {
-        queue_.clear();
-        queued_bytes_ = 0;
-        ws_->async_close(ws::close_code::normal,
-                         [self = shared_from_this()](beast::error_code) { self->finish_close(); });
-    }
-
     /// A close completed: nothing is left to wait for.
     void finish_close() {
         state_ = state::closed;
         timer_.cancel();
-        upgrade_timer_.cancel();
+        upgrade_timer_.reset();
         registry_->remove(id());
-        if (ws_ && !on_websocket_)
-            beast::get_lowest_layer(*ws_).close(); // an upgrade in progress
+        if (ws_)
+            close_socket();
     }
 
     /// The session is unusable: stop everything and tell the layer above.
@@ -413,17 +745,27 @@ private:
         bool const was_open = state_ == state::open || state_ == state::closing;
         state_ = state::closed;
         timer_.cancel();
-        upgrade_timer_.cancel();
+        upgrade_timer_.reset();
         registry_->remove(id());
         if (parked_)
             std::exchange(parked_, nullptr)(http::status::ok, std::string(parked_answer));
         if (was_open)
             notify_close(why);
-        if (ws_) {
-            beast::error_code ignored;
-            beast::get_lowest_layer(*ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
-            beast::get_lowest_layer(*ws_).close();
-        }
+        if (ws_)
+            close_socket();
+        pop(queued());
+    }
+
+    /// Closes the WebSocket's socket without a reset: bytes the peer sent and nobody read
+    /// would make the kernel answer with RST, which can destroy the close frame written just
+    /// before it. (A bounded amount is read and dropped; a peer still sending gets its RST.)
+    void close_socket() {
+        beast::error_code ec;
+        auto const buf = batch_->read_buffer();
+        for (int i = 0; i < 16 && !ec; ++i)
+            ws_->socket.read_some(net::buffer(buf.data(), buf.size()), ec);
+        ws_->socket.shutdown(tcp::socket::shutdown_both, ec);
+        ws_->socket.close(ec);
     }
 
     /// Tells the handler once, from a fresh call stack: callers may be inside `send`.
@@ -440,7 +782,7 @@ private:
     void schedule_ping() {
         awaiting_pong_ = false;
         timer_.expires_after(opt_.ping_interval);
-        timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+        timer_.async_wait(exact_size([self = shared_from_this()](beast::error_code ec) {
             if (ec || self->state_ != state::open)
                 return;
             // The timeout counts from the moment the ping is queued, not from when a poll
@@ -448,11 +790,11 @@ private:
             self->send_raw(ping_message());
             self->awaiting_pong_ = true;
             self->timer_.expires_after(self->opt_.ping_timeout);
-            self->timer_.async_wait([self](beast::error_code ec2) {
+            self->timer_.async_wait(exact_size([self](beast::error_code ec2) {
                 if (!ec2 && self->awaiting_pong_ && self->state_ == state::open)
                     self->fail(reason::ping_timeout);
-            });
-        });
+            }));
+        }));
     }
 
     static message_ptr const& ping_message() {
@@ -462,41 +804,6 @@ private:
     static message_ptr const& close_message() {
         static message_ptr const m = std::make_shared<message const>(message{"1", false});
         return m;
-    }
-
-    void read() {
-        ws_->async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-            self->on_read(ec);
-        });
-    }
-
-    void on_read(beast::error_code ec) {
-        if (ec) {
-            if (!on_websocket_)
-                return abandon_upgrade(); // the probe's socket went; polling goes on
-            // A clean close from the peer, a reset, or a protocol violation Beast refused
-            // (oversized message: 1009, invalid UTF-8: 1007); Beast already answered the peer.
-            return fail(ec == ws::error::closed || ec == net::error::eof ? reason::transport_close
-                                                                         : reason::transport_error);
-        }
-        auto const data = beast::buffers_to_string(buffer_.data());
-        bool const binary = ws_->got_binary();
-        buffer_.consume(buffer_.size());
-        if (buffer_.capacity() > 16 * 1024)
-            buffer_.shrink_to_fit(); // idle connections keep no large buffer
-        if (state_ == state::open) {
-            if (binary) {
-                deliver(data, true);
-            } else {
-                auto p = protocol::engineio::decode(data);
-                if (!p)
-                    return fail(reason::parse_error);
-                if (!handle(*p, true))
-                    return;
-            }
-        }
-        if (state_ != state::closed && ws_)
-            read();
     }
 
     /// One packet from the client, over the WebSocket or in a POST. False if it closed the
@@ -546,19 +853,10 @@ private:
             send(probe_message(), false);
             return;
         }
-        if (upgrade_ != upgrade::probing || writing_)
+        if (upgrade_ != upgrade::probing)
             return;
         upgrade_ = upgrade::probed;
-        writing_ = true;
-        ws_->text(true);
-        ws_->async_write(net::buffer(probe_message()->data),
-                         [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                             self->writing_ = false;
-                             if (ec)
-                                 return; // the read fails too, and abandons the upgrade
-                             if (self->on_websocket_)
-                                 self->flush(); // "5" came while the answer was written
-                         });
+        write_control(frame_opcode::text, probe_message()->data);
         release_poll();
     }
 
@@ -567,22 +865,24 @@ private:
     void complete_upgrade() {
         on_websocket_ = true;
         upgrade_ = upgrade::none;
-        upgrade_timer_.cancel();
+        upgrade_timer_.reset();
         release_poll();
         if (state_ == state::closing) {
-            // A close packet queued for polling: the WebSocket closes instead.
-            std::erase(queue_, close_message());
-            if (!writing_ && queue_.empty())
-                return close_websocket();
+            // The WebSocket closes instead of the close packet queued for polling.
+            auto const n = std::erase(queue_, close_message());
+            queued_bytes_ -= n * close_message()->size();
         }
         flush();
     }
 
+    /// The probe's WebSocket went away (or took too long): polling goes on without it.
     void abandon_upgrade() {
         upgrade_ = upgrade::none;
-        upgrade_timer_.cancel();
-        ws_.reset();
-        writing_ = false;
+        upgrade_timer_.reset();
+        if (ws_) {
+            queued_bytes_ -= ws_->unsent.size();
+            ws_.reset();
+        }
     }
 
     static message_ptr const& probe_message() {
@@ -596,23 +896,33 @@ private:
     }
 
     net::any_io_executor ex_;
-    std::optional<ws::stream<beast::tcp_stream>> ws_;
-    beast::flat_buffer buffer_;
+    write_batch* batch_;
+    std::optional<websocket_io> ws_;
+    std::uint32_t ws_generation_ = 0; // tells a handler of an abandoned WebSocket from the next
     net::steady_timer timer_;
-    net::steady_timer upgrade_timer_;
+    std::unique_ptr<net::steady_timer> upgrade_timer_; // only while an upgrade is under way
     options const& opt_;
     std::shared_ptr<session_registry> registry_;
-    std::deque<message_ptr> queue_;
-    std::size_t queued_bytes_ = 0;
-    poll_reply parked_; // the GET waiting for data, when polling
+    std::vector<message_ptr> queue_;
+    std::size_t head_ = 0;
+    std::size_t queued_bytes_ = 0; // the queue's bytes and the WebSocket's unsent ones
+    poll_reply parked_;            // the GET waiting for data, when polling
     state state_ = state::handshake;
     upgrade upgrade_ = upgrade::none;
-    bool on_websocket_ = false; // the WebSocket carries the session (from the start or upgraded)
-    bool writing_ = false;
-    std::size_t part_ = 0; // which frame of the front message is being written
+    bool on_websocket_ = false;  // the WebSocket carries the session (from the start or upgraded)
+    bool flush_pending_ = false; // registered with batch_ for this turn
     bool awaiting_pong_ = false;
     bool notified_ = false;
 };
+
+inline void write_batch::run() {
+    posted_ = false;
+    // Sessions flushed now may queue again (and so register again) only from later handlers.
+    running_.swap(dirty_);
+    for (auto& s : running_)
+        s->flush();
+    running_.clear();
+}
 
 /// One HTTP connection: reads requests one after the other and serves each: a WebSocket
 /// handshake (a new session, or an upgrade of a polling one), a polling GET or POST (handed to
@@ -699,8 +1009,9 @@ private:
             std::string name(f.name_string());
             for (auto& c : name)
                 c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-            info.headers.emplace_back(std::move(name), std::string(f.value()));
+            info.headers.add(name, f.value());
         }
+        info.headers.shrink_to_fit(); // kept for the session's life
         beast::error_code aec;
         auto const ep = stream_.socket().remote_endpoint(aec);
         if (!aec)
@@ -741,8 +1052,10 @@ private:
     void open_session(request req, request_info info, bool websocket) {
         auto s = std::make_shared<session>(stream_.get_executor(), random_id(), std::move(info),
                                            opt_, registry_);
-        if (websocket)
-            return s->start_websocket(std::move(stream_), std::move(req), on_open_);
+        if (websocket) {
+            stream_.expires_never(); // no timer of this stream outlives it
+            return s->start_websocket(stream_.release_socket(), std::move(req), on_open_);
+        }
         auto open = s->start_polling();
         on_open_(s);
         reply(req, http::status::ok, "text/plain; charset=UTF-8", std::move(open));
