@@ -3,6 +3,7 @@
 #define ROOMCAST_ADAPTER_MEMORY_HPP
 
 #include <roomcast/adapter/concept.hpp>
+#include <roomcast/adapter/detail/member_set.hpp>
 #include <roomcast/adapter/member.hpp>
 
 #include <boost/unordered/unordered_flat_map.hpp>
@@ -37,7 +38,7 @@ public:
         auto it = rooms_.find(room);
         bool const created = it == rooms_.end();
         if (created)
-            it = rooms_.emplace(std::string(room), member_set{}).first;
+            it = rooms_.emplace(std::string(room), detail::member_set{}).first;
         it->second.insert(&m);
         if (created && hooks_.create_room)
             hooks_.create_room(it->first);
@@ -110,10 +111,10 @@ public:
     /// `f` must not join or leave rooms of this adapter.
     template<class F>
     void for_each(broadcast_options const& opt, F&& f) const {
-        member_set excluded;
+        lookup_set excluded;
         for (auto const& r : opt.except)
             if (auto it = rooms_.find(r); it != rooms_.end())
-                excluded.insert(it->second.begin(), it->second.end());
+                it->second.for_each([&](member* m) { excluded.insert(m); });
         auto const visit = [&](member* m) {
             if (excluded.empty() || !excluded.contains(m))
                 f(*m);
@@ -123,15 +124,15 @@ public:
                 visit(m);
         } else if (opt.rooms.size() == 1) {
             if (auto it = rooms_.find(opt.rooms.front()); it != rooms_.end())
-                for (member* m : it->second)
-                    visit(m);
+                it->second.for_each(visit);
         } else {
-            member_set seen;
+            lookup_set seen;
             for (auto const& r : opt.rooms)
                 if (auto it = rooms_.find(r); it != rooms_.end())
-                    for (member* m : it->second)
+                    it->second.for_each([&](member* m) {
                         if (seen.insert(m).second)
                             visit(m);
+                    });
         }
     }
 
@@ -139,7 +140,7 @@ public:
     room_hooks& hooks() noexcept { return hooks_; }
 
 private:
-    using member_set = boost::unordered_flat_set<member*>;
+    using lookup_set = boost::unordered_flat_set<member*>; // a broadcast's scratch sets
 
     void remove_from_room(member& m, std::string const& name) {
         auto it = rooms_.find(name);
@@ -155,7 +156,8 @@ private:
         }
     }
 
-    boost::unordered_flat_map<std::string, member_set, detail::string_hash, std::equal_to<>> rooms_;
+    boost::unordered_flat_map<std::string, detail::member_set, detail::string_hash, std::equal_to<>>
+        rooms_;
     boost::unordered_flat_map<member*, std::vector<std::string>> sids_;
     room_hooks hooks_;
 };

@@ -4,15 +4,16 @@
 
 #include <roomcast/adapter/member.hpp>
 #include <roomcast/detail/fwd.hpp>
+#include <roomcast/handshake.hpp>
 #include <roomcast/protocol/socketio.hpp>
 #include <roomcast/transport/connection.hpp>
 
+#include <algorithm>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/unordered/unordered_flat_map.hpp>
-
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace roomcast::detail {
@@ -55,11 +56,20 @@ private:
     server_core* server_;
     shard* home_;
     std::shared_ptr<transport::connection> conn_;
-    boost::unordered_flat_map<std::string, std::shared_ptr<socket>, adapter::detail::string_hash,
-                              std::equal_to<>>
-        sockets_; // by namespace name
+    using socket_list = std::vector<std::pair<std::string, std::shared_ptr<socket>>>;
+    socket_list::iterator find(std::string_view nsp) noexcept {
+        return std::find_if(sockets_.begin(), sockets_.end(),
+                            [nsp](auto const& e) { return e.first == nsp; });
+    }
+
+    // By namespace name. A list: a connection uses one namespace or a few, and an idle
+    // connection should cost little memory.
+    socket_list sockets_;
+    // The handshake of the first namespace connected: the HTTP request, taken over from the
+    // connection, is shared from here by the handshakes of later namespaces.
+    std::shared_ptr<handshake_info const> first_handshake_;
     protocol::socketio::binary_assembler assembler_;
-    boost::asio::steady_timer connect_timer_;
+    std::unique_ptr<boost::asio::steady_timer> connect_timer_; // until a namespace connects
     bool closed_ = false;
 };
 

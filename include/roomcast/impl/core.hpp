@@ -245,13 +245,13 @@ inline shard& server_core::add_shard(std::unique_ptr<shard> s) {
 inline client::client(server_core& server, shard& home, std::shared_ptr<transport::connection> conn)
     : server_(&server)
     , home_(&home)
-    , conn_(std::move(conn))
-    , connect_timer_(conn_->get_executor()) {}
+    , conn_(std::move(conn)) {}
 
 inline void client::start() {
     home_->clients.insert(this);
-    connect_timer_.expires_after(server_->opts().connect_timeout);
-    connect_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    connect_timer_ = std::make_unique<boost::asio::steady_timer>(conn_->get_executor(),
+                                                                 server_->opts().connect_timeout);
+    connect_timer_->async_wait([self = shared_from_this()](boost::system::error_code ec) {
         if (!ec && !self->closed_ && self->sockets_.empty()) // Socket.IO's connectTimeout
             self->conn_->close(transport::reason::forced_close);
     });
@@ -293,14 +293,14 @@ inline void client::dispatch(protocol::socketio::packet p) {
         connect(p);
         return;
     case packet_type::disconnect:
-        if (auto it = sockets_.find(p.nsp); it != sockets_.end()) {
+        if (auto it = find(p.nsp); it != sockets_.end()) {
             auto s = it->second; // keeps the socket alive through its disconnect sequence
             s->on_close(reason::client_namespace_disconnect);
         }
         return;
     case packet_type::event:
     case packet_type::binary_event: {
-        auto it = sockets_.find(p.nsp);
+        auto it = find(p.nsp);
         if (it == sockets_.end() || !it->second->connected())
             return; // not (yet) connected to that namespace: ignored, as Socket.IO does
         auto s = it->second;
@@ -309,7 +309,7 @@ inline void client::dispatch(protocol::socketio::packet p) {
     }
     case packet_type::ack:
     case packet_type::binary_ack:
-        if (auto it = sockets_.find(p.nsp); it != sockets_.end() && p.id) {
+        if (auto it = find(p.nsp); it != sockets_.end() && p.id) {
             auto s = it->second;
             s->on_ack(*p.id, arguments(std::move(p.data.get_array()), std::move(p.attachments)));
         }
@@ -321,10 +321,15 @@ inline void client::dispatch(protocol::socketio::packet p) {
 
 inline void client::connect(protocol::socketio::packet const& p) {
     using protocol::socketio::packet_type;
-    if (sockets_.contains(p.nsp))
+    if (find(p.nsp) != sockets_.end())
         return; // already connected (or connecting) to it
     auto hs = std::make_shared<handshake_info>();
-    static_cast<transport::request_info&>(*hs) = conn_->request();
+    if (first_handshake_) {
+        static_cast<transport::request_info&>(*hs) = *first_handshake_;
+    } else {
+        static_cast<transport::request_info&>(*hs) = conn_->take_request();
+        first_handshake_ = hs;
+    }
     if (auto const* o = p.data.if_object())
         hs->auth = *o;
     auto nsp = server_->attach_namespace(p.nsp, *hs);
@@ -335,7 +340,7 @@ inline void client::connect(protocol::socketio::packet const& p) {
     }
     auto s = std::make_shared<socket>(transport::detail::random_id(), nsp, nsp->local(home_->index),
                                       shared_from_this(), std::move(hs));
-    sockets_.emplace(p.nsp, s);
+    sockets_.emplace_back(p.nsp, s);
     // Connection middleware runs first; the socket counts as connected once it passed.
     nsp->run_middleware(s, [self = shared_from_this(), s, nsp](std::optional<connect_error> e) {
         if (!s->connecting())
@@ -349,7 +354,7 @@ inline void client::connect(protocol::socketio::packet const& p) {
             s->on_close("middleware rejected"); // leaves rooms middleware joined; no hooks
             return;
         }
-        self->connect_timer_.cancel();
+        self->connect_timer_.reset();
         s->join(s->id());
         s->set_connected();
         self->send(encode_message(
@@ -359,7 +364,7 @@ inline void client::connect(protocol::socketio::packet const& p) {
 }
 
 inline std::shared_ptr<socket> client::remove(std::string_view nsp) {
-    auto it = sockets_.find(nsp);
+    auto it = find(nsp);
     if (it == sockets_.end())
         return nullptr;
     auto s = std::move(it->second);
@@ -371,7 +376,7 @@ inline void client::on_close(std::string_view why) {
     if (closed_)
         return;
     closed_ = true;
-    connect_timer_.cancel();
+    connect_timer_.reset();
     home_->clients.erase(this);
     assembler_.reset();
     for (auto& s : sockets_snapshot())
@@ -380,9 +385,9 @@ inline void client::on_close(std::string_view why) {
 }
 
 inline void client::fail(std::string_view why, std::string_view detail) {
-    auto const& req = conn_->request();
-    server_->log(log_level::warning, "closing connection " + conn_->id() + " from " + req.address +
-                                         ": " + std::string(why) + ": " + std::string(detail));
+    server_->log(log_level::warning, "closing connection " + conn_->id() + " from " +
+                                         conn_->address() + ": " + std::string(why) + ": " +
+                                         std::string(detail));
     shutdown(why);
 }
 

@@ -12,6 +12,7 @@
 #include <boost/json/value.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -229,13 +230,13 @@ inline std::string encode(packet const& p) {
 class binary_assembler {
 public:
     /// True while a packet waits for attachments.
-    bool waiting() const noexcept { return pending_.has_value(); }
+    bool waiting() const noexcept { return pending_ != nullptr; }
 
     /// Starts collecting for `p`; a packet announcing no attachment is complete at once.
     std::optional<packet> start(packet p) {
         if (p.attachment_count == 0)
             return p;
-        pending_ = std::move(p);
+        pending_ = std::make_unique<packet>(std::move(p));
         return std::nullopt;
     }
 
@@ -246,7 +247,7 @@ public:
         pending_->attachments.emplace_back(bytes);
         if (pending_->attachments.size() < pending_->attachment_count)
             return std::optional<packet>{};
-        std::optional<packet> done = std::move(pending_);
+        std::optional<packet> done = std::move(*pending_);
         pending_.reset();
         return done;
     }
@@ -254,7 +255,7 @@ public:
     void reset() noexcept { pending_.reset(); }
 
 private:
-    std::optional<packet> pending_;
+    std::unique_ptr<packet> pending_; // on the heap: most connections never send binary
 };
 
 } // namespace roomcast::protocol::socketio
