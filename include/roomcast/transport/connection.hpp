@@ -73,7 +73,9 @@ public:
 
     virtual boost::asio::any_io_executor get_executor() = 0;
 
-    /// Queues `m`. A volatile message is dropped if anything is waiting to be written.
+    /// Queues `m`; what is queued in one turn of the executor's event loop is written
+    /// together. A volatile message is dropped while the connection cannot write (the
+    /// kernel's buffer for it is full, or, over polling, no GET is waiting).
     /// Past `max_queue_bytes` the connection is closed as a slow consumer.
     virtual send_status send(message_ptr m, bool is_volatile = false) = 0;
 

@@ -29,8 +29,10 @@ struct options {
     /// Largest message a client may send, in bytes; a larger WebSocket frame closes with 1009.
     std::size_t max_payload = 1'000'000;
     /// Bytes queued for one connection and not yet written. Past it the client is a slow
-    /// consumer and is disconnected ("transport error"); volatile messages are dropped as
-    /// soon as anything is queued. Protects the server's memory from clients that stop reading.
+    /// consumer and is disconnected ("transport error"); volatile messages are dropped before
+    /// that, as soon as the client stops taking what is written (its socket's kernel buffer is
+    /// full; over polling, while no GET waits). Protects the server's memory from clients that
+    /// stop reading.
     std::size_t max_queue_bytes = 4 * 1024 * 1024;
     /// Time a client has to send its HTTP request, and to finish a WebSocket close handshake.
     std::chrono::milliseconds handshake_timeout{10000};

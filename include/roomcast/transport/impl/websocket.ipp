@@ -27,7 +27,9 @@
 #include <array>
 #include <atomic>
 #include <cctype>
+#include <chrono>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -142,10 +144,9 @@ struct plain_allocator {
     friend bool operator==(plain_allocator, plain_allocator) noexcept { return true; }
 };
 
-/// `h`, allocated at its own size. For the waits an idle connection keeps pending (its read
-/// and its heartbeat): Asio's thread-local recycling would hand them a block cached from a
-/// larger operation that finished (an HTTP read), held then for as long as the connection
-/// idles.
+/// `h`, allocated at its own size. For the read an idle connection keeps pending: Asio's
+/// thread-local recycling would hand it a block cached from a larger operation that finished
+/// (an HTTP read), held then for as long as the connection idles.
 template<class Handler>
 auto exact_size(Handler h) {
     return net::bind_allocator(plain_allocator<void>(), std::move(h));
@@ -205,6 +206,131 @@ private:
     bool posted_ = false;
 };
 
+struct fifo;
+
+/// What a session waits for on the shard's deadline_service: one deadline at a time.
+class deadline_hook {
+public:
+    using clock = std::chrono::steady_clock;
+
+    deadline_hook() = default;
+    deadline_hook(deadline_hook const&) = delete;
+    deadline_hook& operator=(deadline_hook const&) = delete;
+
+    /// The deadline passed (called on the shard's thread, once per arming).
+    virtual void on_deadline() = 0;
+
+protected:
+    ~deadline_hook() = default;
+
+private:
+    friend class deadline_service;
+    fifo* list_ = nullptr; // the list it waits on, or none
+    deadline_hook* prev_ = nullptr;
+    deadline_hook* next_ = nullptr;
+    clock::time_point due_{};
+};
+
+/// Deadlines of the same duration, armed one after the other: in deadline order.
+struct fifo {
+    deadline_hook::clock::duration duration;
+    deadline_hook* head = nullptr;
+    deadline_hook* tail = nullptr;
+};
+
+/// The deadlines of one shard's sessions (heartbeats, pong timeouts, close deadlines) on one
+/// timer (one per io_context, touched only from the thread that runs it). Every deadline of
+/// one kind is "now + the same duration", so a FIFO list per duration is already sorted:
+/// arming, disarming and expiring cost O(1), and an idle session holds three pointers and a
+/// time instead of a timer of its own with a wait pending on it.
+class deadline_service final : public net::execution_context::service {
+public:
+    using key_type = deadline_service;
+    using clock = deadline_hook::clock;
+    static inline net::execution_context::id id;
+
+    explicit deadline_service(net::execution_context& ctx)
+        : service(ctx) {}
+
+    /// `h` expires `d` from now (instead of whatever it waited for). `ex` is the shard's
+    /// executor, for the shared timer.
+    void arm(deadline_hook& h, clock::duration d, net::any_io_executor const& ex) {
+        disarm(h);
+        auto& l = list_for(d);
+        h.due_ = clock::now() + d;
+        h.list_ = &l;
+        h.prev_ = l.tail;
+        (l.tail ? l.tail->next_ : l.head) = &h;
+        l.tail = &h;
+        if (!timer_)
+            timer_.emplace(ex);
+        if (h.due_ < armed_for_)
+            schedule(h.due_);
+    }
+
+    /// `h` waits for nothing. The timer stays set while any deadline is left (when it fires
+    /// early, it sets itself again); with none left it stops, so that a shard that has nothing
+    /// else to do lets its `run()` return.
+    void disarm(deadline_hook& h) noexcept {
+        auto* l = std::exchange(h.list_, nullptr);
+        if (!l)
+            return;
+        (h.prev_ ? h.prev_->next_ : l->head) = h.next_;
+        (h.next_ ? h.next_->prev_ : l->tail) = h.prev_;
+        h.prev_ = h.next_ = nullptr;
+        if (!l->head && timer_ &&
+            std::all_of(lists_.begin(), lists_.end(), [](auto const& x) { return !x->head; })) {
+            armed_for_ = clock::time_point::max();
+            timer_->cancel();
+        }
+    }
+
+private:
+    void shutdown() override {}
+
+    fifo& list_for(clock::duration d) {
+        for (auto& l : lists_)
+            if (l->duration == d)
+                return *l;
+        lists_.push_back(std::make_unique<fifo>(fifo{d}));
+        return *lists_.back();
+    }
+
+    void schedule(clock::time_point t) {
+        armed_for_ = t;
+        timer_->expires_at(t);
+        timer_->async_wait([this](beast::error_code ec) {
+            if (!ec)
+                expire();
+        });
+    }
+
+    void expire() {
+        armed_for_ = clock::time_point::max();
+        auto const now = clock::now();
+        // By index: a hook armed while this runs may add a list. It goes to a tail, due later
+        // than now, so each loop ends.
+        for (std::size_t i = 0; i < lists_.size(); ++i) {
+            auto& l = *lists_[i];
+            while (l.head && l.head->due_ <= now) {
+                auto& h = *l.head;
+                disarm(h);
+                h.on_deadline();
+            }
+        }
+        auto next = clock::time_point::max();
+        for (auto const& l : lists_)
+            if (l->head)
+                next = std::min(next, l->head->due_);
+        if (next != clock::time_point::max())
+            schedule(next);
+    }
+
+    std::vector<std::unique_ptr<fifo>> lists_; // a few: one per duration in use
+    std::optional<net::steady_timer> timer_;
+    clock::time_point armed_for_ = clock::time_point::max();
+};
+
 /// One Engine.IO session (§"Transports"): its queue, heartbeat and close, over HTTP
 /// long-polling, WebSocket, or polling upgraded to WebSocket. Lives on one executor (a
 /// shard's io_context), so its state needs no lock; every call comes on that executor (HTTP
@@ -215,16 +341,20 @@ private:
 /// itself (protocol/websocket.hpp frames): queued messages are written as frames straight
 /// from their shared bytes, everything queued in one turn of the event loop in one write,
 /// and an idle connection holds no read or write buffer.
-class session final : public connection, public std::enable_shared_from_this<session> {
+class session final : public connection,
+                      private deadline_hook,
+                      public std::enable_shared_from_this<session> {
 public:
     session(net::any_io_executor ex, std::string id, request_info req, options const& opt,
             std::shared_ptr<session_registry> registry)
         : connection(std::move(id), std::move(req))
         , ex_(std::move(ex))
         , batch_(&net::use_service<write_batch>(net::query(ex_, net::execution::context)))
-        , timer_(ex_)
+        , deadlines_(&net::use_service<deadline_service>(net::query(ex_, net::execution::context)))
         , opt_(opt)
         , registry_(std::move(registry)) {}
+
+    ~session() { deadlines_->disarm(*this); }
 
     net::any_io_executor get_executor() override { return ex_; }
 
@@ -334,11 +464,7 @@ public:
         notify_close(why);
         // A peer that stopped reading would hold the queued writes, and so the close, forever:
         // past the deadline the connection is dropped (this also replaces the heartbeat).
-        timer_.expires_after(opt_.handshake_timeout);
-        timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-            if (!ec && self->state_ == state::closing)
-                self->fail(reason::transport_error);
-        });
+        wait_for(waiting::close, opt_.handshake_timeout);
         if (on_websocket_)
             return flush(); // the close frame follows what is queued
         // Over polling the close packet goes last, with the rest of the queue, to the next
@@ -384,6 +510,7 @@ public:
 
 private:
     enum class state { handshake, open, closing, closed };
+    enum class waiting { ping, pong, close }; // what the deadline is for
     enum class upgrade { none, probing, probed };
     using frame_opcode = protocol::websocket::opcode;
 
@@ -731,7 +858,7 @@ private:
     /// A close completed: nothing is left to wait for.
     void finish_close() {
         state_ = state::closed;
-        timer_.cancel();
+        deadlines_->disarm(*this);
         upgrade_timer_.reset();
         registry_->remove(id());
         if (ws_)
@@ -744,7 +871,7 @@ private:
             return;
         bool const was_open = state_ == state::open || state_ == state::closing;
         state_ = state::closed;
-        timer_.cancel();
+        deadlines_->disarm(*this);
         upgrade_timer_.reset();
         registry_->remove(id());
         if (parked_)
@@ -781,20 +908,34 @@ private:
 
     void schedule_ping() {
         awaiting_pong_ = false;
-        timer_.expires_after(opt_.ping_interval);
-        timer_.async_wait(exact_size([self = shared_from_this()](beast::error_code ec) {
-            if (ec || self->state_ != state::open)
+        wait_for(waiting::ping, opt_.ping_interval);
+    }
+
+    void wait_for(waiting what, std::chrono::milliseconds d) {
+        waiting_ = what;
+        deadlines_->arm(*this, d, ex_);
+    }
+
+    void on_deadline() override {
+        auto self = shared_from_this(); // what follows may drop the last other owner
+        switch (waiting_) {
+        case waiting::ping:
+            if (state_ != state::open)
                 return;
             // The timeout counts from the moment the ping is queued, not from when a poll
             // takes it: a client that stopped polling is as gone as one that stopped answering.
-            self->send_raw(ping_message());
-            self->awaiting_pong_ = true;
-            self->timer_.expires_after(self->opt_.ping_timeout);
-            self->timer_.async_wait(exact_size([self](beast::error_code ec2) {
-                if (!ec2 && self->awaiting_pong_ && self->state_ == state::open)
-                    self->fail(reason::ping_timeout);
-            }));
-        }));
+            send_raw(ping_message());
+            awaiting_pong_ = true;
+            return wait_for(waiting::pong, opt_.ping_timeout);
+        case waiting::pong:
+            if (awaiting_pong_ && state_ == state::open)
+                fail(reason::ping_timeout);
+            return;
+        case waiting::close:
+            if (state_ == state::closing)
+                fail(reason::transport_error);
+            return;
+        }
     }
 
     static message_ptr const& ping_message() {
@@ -899,7 +1040,7 @@ private:
     write_batch* batch_;
     std::optional<websocket_io> ws_;
     std::uint32_t ws_generation_ = 0; // tells a handler of an abandoned WebSocket from the next
-    net::steady_timer timer_;
+    deadline_service* deadlines_;
     std::unique_ptr<net::steady_timer> upgrade_timer_; // only while an upgrade is under way
     options const& opt_;
     std::shared_ptr<session_registry> registry_;
@@ -908,6 +1049,7 @@ private:
     std::size_t queued_bytes_ = 0; // the queue's bytes and the WebSocket's unsent ones
     poll_reply parked_;            // the GET waiting for data, when polling
     state state_ = state::handshake;
+    waiting waiting_ = waiting::ping;
     upgrade upgrade_ = upgrade::none;
     bool on_websocket_ = false;  // the WebSocket carries the session (from the start or upgraded)
     bool flush_pending_ = false; // registered with batch_ for this turn
