@@ -9,11 +9,10 @@
 // the run could not be completed (setup failed or timed out). See bench/README.md.
 
 #include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/websocket.hpp>
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -22,24 +21,26 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <deque>
 #include <fstream>
 #include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <random>
 #include <sstream>
 #include <string>
 #include <string_view>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 using clock_type = std::chrono::steady_clock;
 
@@ -310,9 +311,18 @@ private:
 
 /// Reads the integer after `"key":` in a JSON text (whitespace allowed around the colon).
 std::optional<std::int64_t> find_int(std::string_view text, std::string_view quoted_key) {
-    auto pos = text.find(quoted_key);
-    if (pos == std::string_view::npos)
-        return std::nullopt;
+    // A plain loop, not string_view::find: the keys sought are short and near the front, where
+    // a memchr and a memcmp call for every quote cost more than the search itself.
+    std::size_t pos = 0;
+    for (;; ++pos) {
+        if (text.size() - pos < quoted_key.size())
+            return std::nullopt;
+        std::size_t i = 0;
+        while (i < quoted_key.size() && text[pos + i] == quoted_key[i])
+            ++i;
+        if (i == quoted_key.size())
+            break;
+    }
     pos += quoted_key.size();
     while (pos < text.size() && (text[pos] == ' ' || text[pos] == ':'))
         ++pos;
@@ -358,17 +368,102 @@ struct counters {
     }
 };
 
-class client : public std::enable_shared_from_this<client> {
+/// WebSocket opcodes (RFC 6455 section 5.2).
+enum class opcode : std::uint8_t {
+    continuation = 0x0,
+    text = 0x1,
+    binary = 0x2,
+    close = 0x8,
+    ping = 0x9,
+    pong = 0xa
+};
+
+// Every read lands in one buffer of this size, shared by all clients; it grows only for a frame
+// larger than this (a --pad of hundreds of KiB).
+constexpr std::size_t scratch_bytes = 256 * 1024;
+
+/// The WebSocket upgrade request (RFC 6455 section 4.1). The key is fixed and the answer's
+/// Sec-WebSocket-Accept is not checked: the generator trusts the server it measures, and a
+/// server that does not speak WebSocket fails at the status line or the Engine.IO open anyway.
+std::string upgrade_request(std::string_view host) {
+    std::string r = "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: ";
+    r += host;
+    r += "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    return r;
+}
+
+/// errno as an error_code, for messages.
+boost::system::error_code last_error() {
+    return {errno, boost::system::system_category()};
+}
+
+/// Tells clients when their sockets can be read or written, from an epoll set of its own that
+/// Asio waits on as one descriptor. Asio's async_wait on each socket would re-arm the socket
+/// with an epoll_ctl call every time: one more system call per wake-up, as many as the reads
+/// themselves. Here each socket is added once, edge-triggered for both directions (so a client
+/// reads until its socket is drained, see epoll(7)), and one epoll_wait serves many sockets.
+class poller {
 public:
-    client(asio::io_context& ctx, std::size_t index, scenario_hooks& hooks, counters& counts)
-        : ws_(ctx)
-        , index_(index)
-        , hooks_(hooks)
-        , counts_(counts) {}
+    explicit poller(asio::io_context& io)
+        : set_(io, ::epoll_create1(EPOLL_CLOEXEC)) {}
+
+    /// From now on, `c.on_events` hears of `fd`; closing `fd` takes it out of the set.
+    boost::system::error_code add(int fd, client& c) {
+        epoll_event ev{};
+        ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
+        ev.data.ptr = &c;
+        if (::epoll_ctl(set_.native_handle(), EPOLL_CTL_ADD, fd, &ev) != 0)
+            return last_error();
+        return {};
+    }
+
+    void start() { wait(); }
+    /// Ends the wait, so that run() returns once the handlers still queued are done.
+    void stop() {
+        boost::system::error_code ec;
+        set_.close(ec);
+    }
+
+private:
+    static constexpr int max_events = 256;
+
+    void wait(); // below client
+
+    asio::posix::stream_descriptor set_;
+};
+
+/// What every client shares; the program has one thread, so none of it is locked.
+struct client_context {
+    asio::io_context& io;
+    poller& readiness;
+    std::vector<char>& scratch; // every read lands here (scratch_bytes, more for a larger frame)
+    scenario_hooks& hooks;
+    counters& counts;
+};
+
+/// One connection. It does its own WebSocket I/O on a non-blocking socket when the poller says
+/// so: at millions of deliveries per second, a generator that spends an asynchronous read, a
+/// handler and a buffer on every message measures itself rather than the server. A wake-up
+/// reads into the buffer all clients share and handles every complete frame there; the client
+/// keeps only the start of an unfinished frame. What it queues meanwhile leaves in one write.
+///
+/// Lifetime: a client must outlive the io_context's run(); the poller and handlers hold `this`.
+class client {
+public:
+    client(client_context& shared, std::size_t index, std::uint32_t mask_key)
+        : shared_(shared)
+        , index_(index) {
+        std::memcpy(mask_.data(), &mask_key, mask_.size());
+    }
+    client(client const&) = delete;
+    client& operator=(client const&) = delete;
+    ~client() { close_socket(); }
 
     std::size_t index() const { return index_; }
-    bool ready() const { return ready_; }
-    bool open() const { return open_; }
+    /// When the bytes being handled were read: the arrival time of every packet in them (one
+    /// clock reading for all, and no parsing ahead of a packet counted in its latency).
+    std::int64_t read_at() const { return read_at_; }
 
     // Scenario state, kept here to avoid side tables.
     std::size_t room = 0;
@@ -377,58 +472,75 @@ public:
     std::uint64_t next_ack_id = 0;
     int step = 0; // churn: 0 join pending, 1 leave pending
 
+    /// Connects; `on_setup_done(ok)` is called once Socket.IO is connected, or setup failed.
     void start(tcp::endpoint server, std::optional<asio::ip::address> source,
-               std::string host_header, std::function<void(bool)> on_setup_done) {
+               std::string_view upgrade_request, std::function<void(bool)> on_setup_done) {
         on_setup_done_ = std::move(on_setup_done);
-        host_header_ = std::move(host_header);
-        auto& sock = beast::get_lowest_layer(ws_);
-        boost::system::error_code ec;
-        sock.open(tcp::v4(), ec);
-        if (!ec && source) {
+        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd_ < 0)
+            return setup_failed("socket: " + last_error().message());
+        int one = 1;
+        ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (source) {
             // Let connect() choose the port by the whole 4-tuple, so each source address is
             // not limited to the ports free for bind() alone.
-            int one = 1;
-            ::setsockopt(sock.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
-                         sizeof one);
-            sock.bind(tcp::endpoint(*source, 0), ec);
+            ::setsockopt(fd_, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+            tcp::endpoint const from(*source, 0);
+            if (::bind(fd_, from.data(), static_cast<socklen_t>(from.size())) != 0)
+                return setup_failed("bind: " + last_error().message());
         }
-        if (!ec)
-            sock.set_option(tcp::no_delay(true), ec);
-        if (ec)
-            return setup_failed("socket: " + ec.message());
-        sock.async_connect(server, [self = shared_from_this()](boost::system::error_code ec) {
-            self->on_connect(ec);
-        });
+        if (::connect(fd_, server.data(), static_cast<socklen_t>(server.size())) != 0 &&
+            errno != EINPROGRESS)
+            return setup_failed("connect: " + last_error().message());
+        if (auto ec = shared_.readiness.add(fd_, *this))
+            return setup_failed("epoll: " + ec.message());
+        out_ = upgrade_request; // written once connected
     }
 
-    /// Queues one Engine.IO packet (a text frame).
-    void send(std::string packet) {
-        if (!open_)
-            return;
-        out_.push_back(std::move(packet));
-        if (!writing_)
-            write_next();
-    }
+    /// Queues one Engine.IO packet (a text frame). What the client queues while it handles
+    /// what it read is written when it is done; what is queued from elsewhere (the runner's
+    /// timers), by a flush posted once for everything queued before it runs.
+    void send(std::string_view packet) { queue(opcode::text, packet); }
 
     /// Closes the TCP connection at once (the server sees the client go away).
     void close() {
         open_ = false;
         closing_ = true;
-        boost::system::error_code ec;
-        beast::get_lowest_layer(ws_).shutdown(tcp::socket::shutdown_both, ec);
-        beast::get_lowest_layer(ws_).close(ec);
+        close_socket();
+    }
+
+    /// The poller's news: `events` (EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP) came to the socket.
+    void on_events(std::uint32_t events) {
+        if (fd_ < 0 || (!open_ && !connected()))
+            return;
+        if ((events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0 && !read_posted_)
+            on_readable(); // a read also reports an error or the end; writes what it queued
+        else if ((events & EPOLLOUT) != 0)
+            flush();
     }
 
 private:
+    // Full reads in one wake-up before the client posts itself and lets the others in.
+    static constexpr int reads_per_wakeup = 4;
+    static constexpr std::size_t max_message_bytes = 64 * 1024 * 1024;
+    static constexpr std::size_t max_upgrade_response_bytes = 16 * 1024;
+
+    void close_socket() {
+        if (fd_ < 0)
+            return;
+        ::shutdown(fd_, SHUT_RDWR);
+        ::close(fd_);
+        fd_ = -1;
+    }
+
     void setup_failed(std::string what) {
         if (!closing_) {
-            ++counts_.connect_failures;
-            if (counts_.first_error.empty())
-                counts_.first_error = what;
+            ++shared_.counts.connect_failures;
+            if (shared_.counts.first_error.empty())
+                shared_.counts.first_error = what;
         }
         open_ = false;
-        boost::system::error_code ec;
-        beast::get_lowest_layer(ws_).close(ec);
+        close_socket();
         finish_setup(false);
     }
     void finish_setup(bool ok) {
@@ -438,63 +550,200 @@ private:
         }
     }
 
-    void on_connect(boost::system::error_code ec) {
-        if (ec)
-            return setup_failed("connect: " + ec.message());
+    /// Whether the connect has succeeded, now that the socket reports something; a failure
+    /// ends the setup.
+    bool connected() {
+        int error = 0;
+        socklen_t size = sizeof error;
+        if (::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &size) != 0)
+            error = errno;
+        if (error != 0) {
+            setup_failed(
+                "connect: " +
+                boost::system::error_code(error, boost::system::system_category()).message());
+            return false;
+        }
         open_ = true;
-        ws_.auto_fragment(false);
-        ws_.secure_prng(false); // masks need not be unpredictable for a benchmark
-        ws_.read_message_max(64 * 1024 * 1024);
-        ws_.text(true);
-        ws_.async_handshake(host_header_, "/socket.io/?EIO=4&transport=websocket",
-                            [self = shared_from_this()](boost::system::error_code ec) {
-                                if (ec)
-                                    return self->setup_failed("handshake: " + ec.message());
-                                self->read();
-                            });
+        return true;
     }
 
-    void read() {
-        ws_.async_read(buf_, [self = shared_from_this()](boost::system::error_code ec,
-                                                         std::size_t) { self->on_read(ec); });
-    }
-
-    void on_read(boost::system::error_code ec) {
-        if (ec)
-            return lost(ec.message());
-        auto const d = buf_.cdata();
-        std::string_view frame(static_cast<char const*>(d.data()), d.size());
-        handle(frame);
-        buf_.consume(buf_.size());
-        if (open_)
-            read();
-    }
-
+    /// The connection is gone or unusable: counted once, and the socket closed.
     void lost(std::string const& why) {
-        bool const was_open = open_;
-        open_ = false;
-        if (closing_)
-            return;
+        if (!open_)
+            return; // closed on purpose, or already counted
         if (!ready_)
             return setup_failed("closed during setup: " + why);
-        if (was_open) {
-            ++counts_.disconnects;
-            if (counts_.first_error.empty())
-                counts_.first_error = "disconnected: " + why;
-            if (hooks_.on_closed)
-                hooks_.on_closed(*this, why);
-        }
+        open_ = false;
+        ++shared_.counts.disconnects;
+        if (shared_.counts.first_error.empty())
+            shared_.counts.first_error = "disconnected: " + why;
+        close_socket();
+        if (shared_.hooks.on_closed)
+            shared_.hooks.on_closed(*this, why);
     }
 
+    // --- reading ----------------------------------------------------------------------------
+
+    /// Reads what the socket holds, handles it and writes what that queued. The poller is
+    /// edge-triggered, so the socket must be drained before it says more; after
+    /// reads_per_wakeup full reads the client posts itself to go on instead.
+    void on_readable() {
+        read_posted_ = false;
+        handling_ = true;
+        bool const drained = read_and_handle();
+        handling_ = false;
+        flush();
+        if (drained)
+            return;
+        read_posted_ = true;
+        asio::post(shared_.io, [this] {
+            if (fd_ >= 0)
+                on_readable();
+        });
+    }
+
+    /// Returns whether the socket is drained (or the connection gone). A read that does not
+    /// fill the room it was given drained the socket (epoll(7)): data arriving after it raises
+    /// a new edge, so it saves the read that would fail with EAGAIN.
+    bool read_and_handle() {
+        auto& buf = shared_.scratch;
+        if (need_ > buf.size())
+            buf.resize(need_);
+        std::size_t held = partial_.size(); // the unfinished frame goes first
+        std::memcpy(buf.data(), partial_.data(), held);
+        partial_.clear();
+        bool drained = false;
+        for (int reads = 0; !drained && reads < reads_per_wakeup; ++reads) {
+            std::size_t const space = buf.size() - held;
+            auto const n = ::recv(fd_, buf.data() + held, space, 0);
+            if (n < 0 && errno == EAGAIN) {
+                drained = true;
+                break;
+            }
+            if (n <= 0) {
+                lost(n == 0 ? "closed by the server" : last_error().message());
+                return true;
+            }
+            read_at_ = now_ns();
+            drained = static_cast<std::size_t>(n) < space;
+            held += static_cast<std::size_t>(n);
+            std::size_t const used = consume(std::string_view(buf.data(), held));
+            if (!open_)
+                return true;
+            std::memmove(buf.data(), buf.data() + used, held - used);
+            held -= used;
+            if (need_ > buf.size())
+                buf.resize(need_);
+        }
+        partial_.assign(buf.data(), held);
+        return drained;
+    }
+
+    /// Handles every complete frame at the front of `data` and returns how many bytes they
+    /// took; an unfinished frame whose header is in sets need_ to its whole size.
+    std::size_t consume(std::string_view data) {
+        std::size_t used = 0;
+        if (!upgraded_) {
+            used = take_upgrade_response(data);
+            if (!upgraded_)
+                return 0;
+        }
+        need_ = 0;
+        while (open_) {
+            auto const rest = data.substr(used);
+            // RFC 6455 section 5.2: FIN, RSV1-3 and the opcode; MASK and a 7-bit length, which
+            // 126 and 127 extend by 16 and 64 bits. A server's frames are never masked (5.1).
+            if (rest.size() < 2)
+                break;
+            auto const b0 = static_cast<std::uint8_t>(rest[0]);
+            auto const b1 = static_cast<std::uint8_t>(rest[1]);
+            std::uint64_t size = b1 & 0x7f;
+            std::size_t const header = size == 126 ? 4 : size == 127 ? 10 : 2;
+            if (rest.size() < header)
+                break;
+            if (header > 2) {
+                size = 0;
+                for (std::size_t i = 2; i < header; ++i)
+                    size = size << 8 | static_cast<std::uint8_t>(rest[i]);
+            }
+            if ((b0 & 0x70) != 0 || (b1 & 0x80) != 0) {
+                lost("bad frame: reserved bits or mask set");
+                break;
+            }
+            if (size > max_message_bytes) {
+                lost("frame too large");
+                break;
+            }
+            if (rest.size() - header < size) {
+                need_ = header + static_cast<std::size_t>(size);
+                break;
+            }
+            used += header + static_cast<std::size_t>(size);
+            on_frame((b0 & 0x80) != 0, static_cast<opcode>(b0 & 0x0f),
+                     rest.substr(header, static_cast<std::size_t>(size)));
+        }
+        return used;
+    }
+
+    /// Takes the answer to the upgrade request once all of it is in (0 until then); frames
+    /// follow it, maybe in the same read.
+    std::size_t take_upgrade_response(std::string_view data) {
+        auto const end = data.find("\r\n\r\n");
+        if (end == std::string_view::npos) {
+            if (data.size() > max_upgrade_response_bytes)
+                lost("handshake: response too long");
+            return 0;
+        }
+        if (!data.starts_with("HTTP/1.1 101 ")) {
+            lost("handshake: " + std::string(data.substr(0, data.find('\r'))));
+            return 0;
+        }
+        upgraded_ = true;
+        return end + 4;
+    }
+
+    void on_frame(bool fin, opcode op, std::string_view payload) {
+        switch (op) {
+        case opcode::text:
+        case opcode::binary:
+            if (fragmented_)
+                return lost("bad frame: a message inside a fragmented one");
+            if (fin)
+                return handle(payload);
+            fragmented_ = true;
+            message_.assign(payload);
+            return;
+        case opcode::continuation:
+            if (!fragmented_)
+                return lost("bad frame: continuation without a message");
+            if (message_.size() + payload.size() > max_message_bytes)
+                return lost("message too large");
+            message_ += payload;
+            if (fin) {
+                fragmented_ = false;
+                handle(std::exchange(message_, {}));
+            }
+            return;
+        case opcode::close:
+            return lost("close frame");
+        case opcode::ping:
+            return queue(opcode::pong, payload);
+        case opcode::pong:
+            return;
+        }
+        lost("bad frame: unknown opcode");
+    }
+
+    /// One Engine.IO packet (a whole text message).
     void handle(std::string_view f) {
         if (f.empty())
-            return counts_.error("empty frame");
+            return shared_.counts.error("empty frame");
         switch (f[0]) {
         case '2': // ping
             return send(f.size() == 1 ? std::string("3") : "3" + std::string(f.substr(1)));
         case '0': // Engine.IO open: connect to the main namespace
             if (got_open_)
-                return counts_.error("second open packet");
+                return shared_.counts.error("second open packet");
             got_open_ = true;
             return send("40");
         case '4':
@@ -504,70 +753,135 @@ private:
         case '1':
             return lost("engine.io close packet");
         default:
-            return counts_.error("unexpected engine.io packet: " + std::string(f.substr(0, 40)));
+            return shared_.counts.error("unexpected engine.io packet: " +
+                                        std::string(f.substr(0, 40)));
         }
         if (f.size() < 2)
-            return counts_.error("short packet");
+            return shared_.counts.error("short packet");
         auto body = f.substr(2);
         switch (f[1]) {
         case '0': // CONNECT answer
             if (ready_)
-                return counts_.error("second connect answer");
+                return shared_.counts.error("second connect answer");
             ready_ = true;
             finish_setup(true);
-            if (hooks_.on_ready)
-                hooks_.on_ready(*this);
+            if (shared_.hooks.on_ready)
+                shared_.hooks.on_ready(*this);
             return;
         case '2': { // EVENT (an id here would be the server asking for an ack: not in the contract)
             take_id(body);
             constexpr std::string_view prefix = "[\"message\",";
-            if (body.substr(0, prefix.size()) == prefix) {
-                if (hooks_.on_message)
-                    hooks_.on_message(*this, body.substr(prefix.size()));
+            // A compare of constant length, which the compiler does inline.
+            if (body.size() >= prefix.size() &&
+                std::memcmp(body.data(), prefix.data(), prefix.size()) == 0) {
+                if (shared_.hooks.on_message)
+                    shared_.hooks.on_message(*this, body.substr(prefix.size()));
             }
             return;
         }
         case '3': { // ACK
             auto id = take_id(body);
             if (!id)
-                return counts_.error("ack without id");
-            if (hooks_.on_ack)
-                hooks_.on_ack(*this, *id, body);
+                return shared_.counts.error("ack without id");
+            if (shared_.hooks.on_ack)
+                shared_.hooks.on_ack(*this, *id, body);
             return;
         }
         case '4':
-            counts_.error("connect error: " + std::string(body.substr(0, 80)));
+            shared_.counts.error("connect error: " + std::string(body.substr(0, 80)));
             return lost("connect error");
         case '1':
             return lost("socket.io disconnect packet");
         default:
-            return counts_.error("unexpected socket.io packet: " + std::string(f.substr(0, 40)));
+            return shared_.counts.error("unexpected socket.io packet: " +
+                                        std::string(f.substr(0, 40)));
         }
     }
 
-    void write_next() {
-        writing_ = true;
-        ws_.async_write(asio::buffer(out_.front()),
-                        [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                            self->out_.pop_front();
-                            self->writing_ = false;
-                            if (ec)
-                                return self->lost("write: " + ec.message());
-                            if (!self->out_.empty() && self->open_)
-                                self->write_next();
-                        });
+    // --- writing ----------------------------------------------------------------------------
+
+    void queue(opcode op, std::string_view payload) {
+        if (!open_)
+            return;
+        append_frame(op, payload);
+        if (!handling_ && !flush_posted_) {
+            flush_posted_ = true;
+            asio::post(shared_.io, [this] {
+                flush_posted_ = false;
+                flush();
+            });
+        }
     }
 
-    websocket::stream<tcp::socket> ws_;
-    beast::flat_buffer buf_;
-    std::deque<std::string> out_;
+    /// Appends one final frame to out_ (RFC 6455 section 5.2), masked with the connection's
+    /// key as section 5.3 asks of every client frame.
+    void append_frame(opcode op, std::string_view payload) {
+        auto const size = payload.size();
+        std::array<char, 14> header;
+        std::size_t h = 0;
+        header[h++] = static_cast<char>(0x80 | static_cast<unsigned>(op));
+        if (size < 126) {
+            header[h++] = static_cast<char>(0x80 | size);
+        } else if (size < 65536) {
+            header[h++] = static_cast<char>(0x80 | 126);
+            header[h++] = static_cast<char>(size >> 8);
+            header[h++] = static_cast<char>(size);
+        } else {
+            header[h++] = static_cast<char>(0x80 | 127);
+            for (int shift = 56; shift >= 0; shift -= 8)
+                header[h++] = static_cast<char>(size >> shift);
+        }
+        std::memcpy(header.data() + h, mask_.data(), mask_.size());
+        h += mask_.size();
+        auto const at = out_.size();
+        out_.resize(at + h + size);
+        char* p = out_.data() + at;
+        std::memcpy(p, header.data(), h);
+        p += h;
+        for (std::size_t i = 0; i < size; ++i)
+            p[i] = static_cast<char>(payload[i] ^ mask_[i % 4]);
+    }
+
+    /// Writes what is queued without blocking; what the socket does not take waits for the
+    /// poller to say it can, and new frames join it meanwhile.
+    void flush() {
+        while (open_ && !out_.empty()) {
+            auto const n = ::send(fd_, out_.data(), out_.size(), MSG_NOSIGNAL);
+            if (n < 0) {
+                if (errno != EAGAIN)
+                    lost("write: " + last_error().message());
+                return;
+            }
+            out_.erase(0, static_cast<std::size_t>(n));
+        }
+    }
+
+    client_context& shared_;
     std::size_t index_;
-    scenario_hooks& hooks_;
-    counters& counts_;
-    std::string host_header_;
+    std::array<char, 4> mask_;
+    int fd_ = -1;
     std::function<void(bool)> on_setup_done_;
-    bool writing_ = false, open_ = false, ready_ = false, got_open_ = false, closing_ = false;
+    std::string partial_;  // the start of an unfinished frame (usually empty)
+    std::size_t need_ = 0; // the unfinished frame's whole size, once its header is in
+    std::int64_t read_at_ = 0;
+    std::string message_; // a fragmented message so far
+    std::string out_;     // frames queued, not yet taken by the socket
+    bool open_ = false, closing_ = false, upgraded_ = false, got_open_ = false, ready_ = false;
+    bool fragmented_ = false, handling_ = false, read_posted_ = false, flush_posted_ = false;
 };
+
+void poller::wait() {
+    set_.async_wait(
+        asio::posix::stream_descriptor::wait_read, [this](boost::system::error_code ec) {
+            if (ec)
+                return; // stopped
+            std::array<epoll_event, max_events> events;
+            int const n = ::epoll_wait(set_.native_handle(), events.data(), max_events, 0);
+            for (int i = 0; i < n; ++i)
+                static_cast<client*>(events[i].data.ptr)->on_events(events[i].events);
+            wait();
+        });
+}
 
 // ---------------------------------------------------------------------------------------------
 // The run: connect, let a scenario work through warm-up and window, report.
@@ -577,7 +891,8 @@ public:
     explicit runner(config c)
         : cfg_(std::move(c))
         , timer_(ctx_)
-        , ticker_(ctx_) {}
+        , ticker_(ctx_)
+        , poller_(ctx_) {}
 
     int run() {
         asio::ip::address addr;
@@ -588,7 +903,7 @@ public:
             return 2;
         }
         server_ = tcp::endpoint(addr, cfg_.port);
-        host_header_ = cfg_.host + ":" + std::to_string(cfg_.port);
+        upgrade_request_ = upgrade_request(cfg_.host + ":" + std::to_string(cfg_.port));
         if (cfg_.pid > 0 && !read_proc(cfg_.pid).ok) {
             std::cerr << "loadgen: cannot read /proc/" << cfg_.pid << "\n";
             return 2;
@@ -605,6 +920,7 @@ public:
 
         pre_connect_ = read_proc(cfg_.pid);
         setup_started_ = now_ns();
+        poller_.start();
         connect_more();
         arm_deadline(cfg_.setup_timeout, [this] {
             fail("setup timed out (" + std::to_string(ready_count_) + " of " +
@@ -631,7 +947,7 @@ private:
         while (!failed_ && connecting_ < cfg_.concurrency && next_connect_ < clients_.size()) {
             auto i = next_connect_++;
             ++connecting_;
-            clients_[i]->start(server_, source_for(i), host_header_, [this](bool ok) {
+            clients_[i]->start(server_, source_for(i), upgrade_request_, [this](bool ok) {
                 --connecting_;
                 if (!ok)
                     return fail("connection failed: " + counts_.first_error);
@@ -720,6 +1036,7 @@ private:
         ticker_.cancel();
         for (auto& c : clients_)
             c->close();
+        poller_.stop();
         // Handlers still queued see closed connections and return; run() then ends.
     }
 
@@ -762,7 +1079,7 @@ private:
             auto p = find_int(obj, "\"p\"");
             if (!ts || !p || *p < 0 || static_cast<std::size_t>(*p) >= cfg_.publishers)
                 return counts_.error("bad message " + std::string(obj.substr(0, 80)));
-            auto const t = now_ns();
+            auto const t = c.read_at();
             if (*ts <= c.last_ts)
                 ++reordered_;
             c.last_ts = *ts;
@@ -843,7 +1160,7 @@ private:
         pad_.assign(cfg_.pad, 'x');
         hooks_.on_ready = [this](client&) { client_setup_done(); };
         hooks_.on_ack = [this](client& c, std::uint64_t id, std::string_view body) {
-            auto const t = now_ns();
+            auto const t = c.read_at();
             if (id != c.next_ack_id)
                 return counts_.error("unexpected ack id");
             auto ts = find_int(body, "\"ts\"");
@@ -881,7 +1198,7 @@ private:
             c->room = c->index() % cfg_.rooms;
         hooks_.on_ready = [this](client&) { client_setup_done(); };
         hooks_.on_ack = [this](client& c, std::uint64_t id, std::string_view body) {
-            auto const t = now_ns();
+            auto const t = c.read_at();
             if (id != c.next_ack_id)
                 return counts_.error("unexpected ack id");
             if (body != "[true]")
@@ -923,8 +1240,9 @@ private:
 
     void make_clients(std::size_t n) {
         clients_.reserve(n);
+        std::mt19937 mask_keys(std::random_device{}());
         for (std::size_t i = 0; i < n; ++i)
-            clients_.push_back(std::make_shared<client>(ctx_, i, hooks_, counts_));
+            clients_.push_back(std::make_unique<client>(shared_, i, mask_keys()));
         hooks_.on_closed = [this](client&, std::string_view) {
             if (phase_ == phase::setup)
                 fail("connection lost during setup");
@@ -1054,11 +1372,14 @@ private:
     config cfg_;
     asio::io_context ctx_{1};
     asio::steady_timer timer_, ticker_;
+    poller poller_;
     tcp::endpoint server_;
-    std::string host_header_;
-    std::vector<std::shared_ptr<client>> clients_;
+    std::string upgrade_request_;
+    std::vector<char> scratch_ = std::vector<char>(scratch_bytes);
     scenario_hooks hooks_;
     counters counts_;
+    client_context shared_{ctx_, poller_, scratch_, hooks_, counts_};
+    std::vector<std::unique_ptr<client>> clients_; // last: destroyed before what they use
     std::function<void()> on_load_start_;
     phase phase_ = phase::setup;
     bool failed_ = false, connections_mode_ = false;
