@@ -5,16 +5,18 @@
 # docs/benchmarks.md and docs/benchmarks.png. See bench/README.md.
 #
 #   bench/run.sh [--quick] [--reps N] [--seconds S] [--warmup S] [--connections N]
-#                [--rate N] [--threads N] [--scenarios "fanout fanout-rate echo churn connections"]
+#                [--rate N] [--window N] [--threads N] [--no-shards]
+#                [--scenarios "fanout fanout-rate echo churn connections"]
 #                [--no-install] [--no-docs]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 command_line="bench/run.sh${*:+ }$*"
-reps=3 seconds=5 warmup=1 connections=10000 rate=20000 threads=1 install=1 docs=1 quick=0
+reps=3 seconds=5 warmup=1 connections=10000 rate=50500 window=32 threads=1 shards=1 install=1
+docs=1 quick=0
 scenarios="fanout fanout-rate echo churn connections"
-usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while (($#)); do
     case $1 in
     --quick) quick=1 seconds=2 connections=2000 ;;
@@ -23,6 +25,8 @@ while (($#)); do
     --warmup) warmup=${2:?}; shift ;;
     --connections) connections=${2:?}; shift ;;
     --rate) rate=${2:?}; shift ;;
+    --window) window=${2:?}; shift ;;
+    --no-shards) shards=0 ;;
     --threads) threads=${2:?}; shift ;;
     --scenarios) scenarios=${2:?}; shift ;;
     --no-install) install=0 ;;
@@ -98,6 +102,7 @@ trap 'cleanup; exit 130' INT TERM
 server_command() { # name -> the command line, port 0: the server picks a free port and says it
     case $1 in
     roomcast) echo "$bin/bench_server 0 --threads $threads" ;;
+    roomcast-2) echo "$bin/bench_server 0 --threads 2" ;;
     socket.io) echo "node $ref/server.js 0" ;;
     esac
 }
@@ -121,7 +126,7 @@ start_server() {
 
 loadgen_args() { # scenario -> loadgen flags
     case $1 in
-    fanout) echo "--scenario fanout --seconds $seconds --warmup $warmup" ;;
+    fanout) echo "--scenario fanout --window $window --seconds $seconds --warmup $warmup" ;;
     fanout-rate) echo "--scenario fanout --rate $rate --seconds $seconds --warmup $warmup" ;;
     echo) echo "--scenario echo --seconds $seconds --warmup $warmup" ;;
     churn) echo "--scenario churn --seconds $seconds --warmup $warmup" ;;
@@ -143,7 +148,10 @@ loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date +%s)
 for rep in $(seq "$reps"); do
     for scenario in $scenarios; do
-        for server in roomcast socket.io; do
+        servers="roomcast socket.io"
+        # Two shards on the same core beside one: what sharding itself costs.
+        [[ $shards == 1 && $threads == 1 && $scenario == fanout* ]] && servers+=" roomcast-2"
+        for server in $servers; do
             start_server "$server"
             args=$(loadgen_args "$scenario")
             log "run $rep/$reps: $scenario on $server (pid $server_pid, port $server_port)"
@@ -181,7 +189,8 @@ export BENCH_RESULTS=$results/results.jsonl BENCH_OUT=$root/docs BENCH_WORK=$res
     BENCH_COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- include 2>/dev/null || echo ' (include/ modified)')" \
     BENCH_COMMAND="$command_line" BENCH_REPS=$reps BENCH_THREADS=$threads \
     BENCH_SERVER_ROOMCAST="taskset -c 0 $(server_command roomcast | sed "s|$root/||")" \
-    BENCH_SERVER_SOCKETIO="taskset -c 0 $(server_command socket.io | sed "s|$root/||")"
+    BENCH_SERVER_SOCKETIO="taskset -c 0 $(server_command socket.io | sed "s|$root/||")" \
+    BENCH_SERVER_ROOMCAST2="taskset -c 0 $(server_command roomcast-2 | sed "s|$root/||")"
 for s in $scenarios; do
     export "BENCH_ARGS_${s//-/_}=taskset -c 1 build/bench/loadgen $(loadgen_args "$s") --port PORT --pid PID"
 done
@@ -190,6 +199,7 @@ const fs = require('fs');
 const env = process.env;
 const runs = fs.readFileSync(env.BENCH_RESULTS, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 const servers = ['roomcast', 'socket.io'];
+const shardRuns = runs.some((r) => r.server === 'roomcast-2');
 const median = (xs) => {
   const s = xs.filter((x) => typeof x === 'number' && isFinite(x)).sort((a, b) => a - b);
   if (!s.length) return NaN;
@@ -205,7 +215,7 @@ const fmt = (x, digits) => {
 };
 const cases = [...new Set(runs.map((r) => r.case))];
 const titles = {
-  fanout: 'Fan-out, closed loop',
+  fanout: 'Fan-out, saturated (closed loop)',
   'fanout-rate': 'Fan-out at a fixed rate',
   echo: 'Echo (ack round trips)',
   churn: 'Join/leave churn',
@@ -255,7 +265,8 @@ const describe = (c) => {
   switch (c) {
     case 'fanout': return `${r.clients} connections: ${r.publishers} publishers, one per room, ` +
       `${r.rooms} rooms of ${r.members_per_room} members (publisher included); each publisher ` +
-      `sends its next message when its previous one came back to it (${r.window} in flight). ` +
+      `keeps ${r.window} of its messages in flight: it sends the next one when one of its own ` +
+      'came back to it, so the server always has work. ' +
       `Message: \`{room, p, ts, pad}\` with ${r.pad} bytes of padding.`;
     case 'fanout-rate': return `As above, at a fixed ${fmt(r.rate, 0)} deliveries/s: the same ` +
       'work for both servers, so CPU % and latency compare at equal load.';
@@ -296,7 +307,7 @@ same load generator (bench/loadgen), which speaks Socket.IO v5 over plain WebSoc
 | --- | ---: | ---: | ---: | --- |
 `;
 const summary = [
-  ['fanout', 'deliveries/s (closed loop)', 'delivered_per_s', 1, 'higher'],
+  ['fanout', 'deliveries/s (saturated)', 'delivered_per_s', 1, 'higher'],
   ['fanout', 'server CPU µs per delivery', 'server_cpu_us_per_unit', 1, 'lower', 2],
   ['fanout-rate', `server CPU % at a fixed rate`, 'server_cpu_pct', 1, 'lower', 1],
   ['fanout-rate', 'delivery latency p99 at a fixed rate (ms)', 'latency_p99_us', 1e-3, 'lower'],
@@ -348,6 +359,73 @@ for (const c of cases) {
   }
 }
 
+// Against the bar of issue 5: the stock socket.io server and a minimal uWebSockets program
+// speaking just enough Engine.IO/Socket.IO framing, measured with the same work on this kind of
+// machine (2 cores, server on one, generator on the other) outside this project.
+const published = [
+  ['fanout', 'room fan-out, saturated: CPU µs per delivery', 'server_cpu_us_per_unit', 1,
+    '5.4–6.0', [0.25, 0.29], 'within 1.2× of uWebSockets'],
+  ['fanout-rate', 'fan-out at a fixed rate: CPU µs per delivery', 'server_cpu_us_per_unit', 1,
+    '16.4', [6.2, 6.2], 'within 1.2× of uWebSockets'],
+  ['echo', 'ack round trip (echo): CPU µs per round trip', 'server_cpu_us_per_unit', 1,
+    '15.9', [4.7, 4.7], 'within 1.2× of uWebSockets'],
+  ['churn', 'join/leave with ack: CPU µs per operation', 'server_cpu_us_per_unit', 1,
+    '17.9', [4.7, 4.7], 'within 1.2× of uWebSockets'],
+  ['connections', 'idle connection: resident bytes per connection',
+    'server_rss_bytes_per_connection', 1, '14,000–16,000', [470, 470], 'at most 2,000'],
+];
+const barRows = published.filter(([c]) => cases.includes(c));
+if (barRows.length) {
+  md += `
+## Against the published bar
+
+The stock socket.io server and a minimal uWebSockets program (no full Socket.IO server; not
+part of this project) were measured with the same work on this kind of machine; those figures
+are quoted, not measured here. roomcast and socket.io are this run's medians.
+
+| work | roomcast | socket.io here | socket.io quoted | uWebSockets quoted | roomcast ÷ uWebSockets | target |
+| --- | ---: | ---: | ---: | ---: | ---: | --- |
+`;
+  for (const [c, label, key, scale, node, [lo, hi], target] of barRows) {
+    const [a, b] = servers.map((s) => median(get(c, s, key)) * scale);
+    const digits = c === 'connections' ? 0 : 2;
+    const uws = lo === hi ? fmt(lo, digits) : `${fmt(lo, digits)}–${fmt(hi, digits)}`;
+    const ratio = lo === hi ? `${fmt(a / lo, 2)}×` : `${fmt(a / hi, 2)}–${fmt(a / lo, 2)}×`;
+    md += `| ${label} | ${fmt(a, digits)} | ${fmt(b, digits)} | ${node} | ${uws} | ${ratio} | ${target} |\n`;
+  }
+}
+
+if (shardRuns) {
+  md += `
+## Shards
+
+The fan-out runs again with \`bench_server --threads 2\`, both shards pinned to CPU 0 beside
+the one-shard runs: the same core does the same work, so the difference is what sharding costs
+(a broadcast is delivered on its sender's shard and posted once to the other). Each connection
+lives on one shard and its own broadcasts reach the other shard's members through that post.
+
+| figure | 1 shard | 2 shards, one core | ratio |
+| --- | ---: | ---: | ---: |
+`;
+  for (const [c, what] of [['fanout', 'saturated'], ['fanout-rate', 'fixed rate']]) {
+    if (!cases.includes(c)) continue;
+    for (const [label, key, digits] of [['deliveries/s', 'delivered_per_s', 0],
+      ['server CPU µs per delivery', 'server_cpu_us_per_unit', 2]]) {
+      const one = median(get(c, 'roomcast', key)), two = median(get(c, 'roomcast-2', key));
+      md += `| ${label} (${what}) | ${fmt(one, digits)} | ${fmt(two, digits)} | ${fmt(two / one, 2)}× |\n`;
+    }
+  }
+  const perDelivery = median(get('fanout', 'roomcast-2', 'server_cpu_us_per_unit'));
+  md += `
+On a machine with more cores, each shard gets its own core (\`io.run(N)\`), and the load
+generator others. The work of a delivery is done by the recipient's shard, so with N shards a
+saturated fan-out can use about N × (1,000,000 ÷ ${fmt(perDelivery, 2)}) ≈ ` +
+    `${fmt(1e6 / perDelivery, 0)} × N deliveries per second of CPU, less what the cores share
+(memory bandwidth, the kernel's network stack). This 2-core machine cannot show that: the load
+generator needs the second core.
+`;
+}
+
 md += `
 ## Machine
 
@@ -365,7 +443,7 @@ ${env.BENCH_COMMAND}
 # builds: cmake -S bench -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DROOMCAST_BUILD_BENCH=ON
 # servers (port 0: each picks a free port and prints it; HOST=127.0.0.1):
 ${env.BENCH_SERVER_ROOMCAST}
-${env.BENCH_SERVER_SOCKETIO}
+${env.BENCH_SERVER_SOCKETIO}${shardRuns ? '\n' + env.BENCH_SERVER_ROOMCAST2 + '   # the Shards section' : ''}
 # load generator, per scenario:
 ${cases.map((c) => env['BENCH_ARGS_' + c.replace(/-/g, '_')]).join('\n')}
 \`\`\`
