@@ -117,6 +117,25 @@ TEST_CASE("polling: a second GET closes the session, the first gets the close pa
     CHECK(get(srv.port(), url).status == 400);
 }
 
+TEST_CASE("polling: what a server-side disconnect queues waits for the next GET") {
+    test_server srv({}, [](roomcast::server<>& io) {
+        io.on("bye", [](roomcast::socket& s) {
+            s.emit("bye-back");
+            s.disconnect(true);
+        });
+    });
+    auto const sid = open_session(srv.port());
+    auto const url = base + "&sid=" + sid;
+    REQUIRE(post(srv.port(), url, "40").body == "ok");
+    REQUIRE(get(srv.port(), url).body.substr(0, 2) == "40");
+    // No GET waits while the server closes the session: the next one gets all of it.
+    REQUIRE(post(srv.port(), url, "42[\"bye\"]").body == "ok");
+    CHECK(get(srv.port(), url).body == "42[\"bye-back\"]\x1e"
+                                       "41\x1e"
+                                       "1");
+    CHECK(get(srv.port(), url).status == 400); // then the session is gone
+}
+
 TEST_CASE("polling: a POST of 1 closes the session and releases the parked GET with a noop") {
     roomcast::test::record reasons;
     test_server srv({}, [&](roomcast::server<>& io) {

@@ -66,7 +66,7 @@ private:
     // connection should cost little memory.
     socket_list sockets_;
     // The handshake of the first namespace connected: the HTTP request, taken over from the
-    // connection, is shared from here by the handshakes of later namespaces.
+    // connection, is copied from here into the handshakes of later namespaces.
     std::shared_ptr<handshake_info const> first_handshake_;
     protocol::socketio::binary_assembler assembler_;
     std::unique_ptr<boost::asio::steady_timer> connect_timer_; // until a namespace connects

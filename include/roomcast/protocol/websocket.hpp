@@ -140,9 +140,10 @@ inline void unmask(std::span<char> data, std::array<unsigned char, 4> key) noexc
         p[i] = static_cast<char>(static_cast<unsigned char>(p[i]) ^ k[i]);
 }
 
-/// Whether a close frame's code may be sent by a peer (§7.4.1, §7.4.2).
+/// Whether a close frame's code may be sent by a peer (§7.4.1, §7.4.2, and IANA's registry,
+/// which adds 1012 to 1014).
 inline bool valid_close_code(std::uint16_t code) noexcept {
-    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1011) ||
+    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
            (code >= 3000 && code <= 4999);
 }
 

@@ -469,7 +469,9 @@ public:
             return flush(); // the close frame follows what is queued
         // Over polling the close packet goes last, with the rest of the queue, to the next
         // GET. When the listener is stopping and no GET waits, none can come: the client's
-        // idle connections are closed and no new ones are accepted.
+        // idle connections are closed and no new ones are accepted. Until then nothing else
+        // owns the session (the layer above has let it go).
+        closing_self_ = shared_from_this();
         push(close_message());
         if (!parked_ && registry_->stopping)
             return fail(why);
@@ -538,15 +540,16 @@ private:
         hs->set_option(
             ws::stream_base::timeout{opt_.handshake_timeout, ws::stream_base::none(), false});
         auto held = std::make_shared<http::request<http::string_body>>(std::move(req));
-        hs->async_accept(*held, [self = shared_from_this(), hs, held,
+        hs->async_accept(*held, [self = shared_from_this(), hs, held, g = ws_generation_,
                                  done = std::move(done)](beast::error_code ec) mutable {
+            if (g != self->ws_generation_)
+                return; // an upgrade abandoned meanwhile: its socket closes with `hs`
             if (!ec && self->state_ != state::closed) {
                 beast::error_code nb;
                 auto s = hs->next_layer().release_socket();
                 s.non_blocking(true, nb);
                 if (!nb) {
                     self->ws_.emplace(std::move(s), self->opt_.max_payload);
-                    ++self->ws_generation_;
                     done();
                     return self->wait_readable();
                 }
@@ -651,7 +654,7 @@ private:
         if (ec == net::error::would_block)
             ec = {};
         if (ec) {
-            fail(reason::transport_error);
+            write_failed();
             return false;
         }
         if (n == bytes.size())
@@ -666,15 +669,16 @@ private:
     }
 
     void on_writable(beast::error_code ec, std::uint32_t generation) {
-        if (ec || !ws_ || generation != ws_generation_ || state_ == state::closed)
+        if (ec == net::error::operation_aborted || !ws_ || generation != ws_generation_ ||
+            state_ == state::closed)
             return;
         auto& io = *ws_;
-        beast::error_code wec;
-        auto const n = io.socket.write_some(net::buffer(io.unsent), wec);
+        beast::error_code wec = ec;
+        auto const n = wec ? 0 : io.socket.write_some(net::buffer(io.unsent), wec);
         if (wec == net::error::would_block)
             wec = {};
         if (wec)
-            return fail(reason::transport_error);
+            return write_failed();
         queued_bytes_ -= n;
         io.unsent.erase(0, n);
         if (!io.unsent.empty()) {
@@ -689,6 +693,14 @@ private:
         if (io.closing)
             return shut_down_websocket();
         flush_websocket();
+    }
+
+    /// Writing failed: the session is gone, or, on the WebSocket of an upgrade not completed,
+    /// only that WebSocket (polling goes on, as when its reading fails).
+    void write_failed() {
+        if (!on_websocket_)
+            return abandon_upgrade();
+        fail(reason::transport_error);
     }
 
     /// Sends the close frame (§5.5.1) after everything queued; the peer answers with its own.
@@ -711,13 +723,15 @@ private:
     }
 
     /// Writes a control frame at once, between messages (frames are never interleaved:
-    /// everything written or waiting is whole frames).
+    /// everything written or waiting is whole frames). Answers (pongs) to a peer that sends
+    /// but does not read count against max_queue_bytes like messages do.
     void write_control(frame_opcode op, std::string_view payload) {
         if (ws_->closing)
             return;
         std::string frame;
         protocol::websocket::append_frame(frame, op, payload);
-        write_now(frame);
+        if (write_now(frame) && queued_bytes_ > opt_.max_queue_bytes)
+            fail(reason::transport_error);
     }
 
     // --- WebSocket reads -------------------------------------------------------------------
@@ -857,6 +871,7 @@ private:
 
     /// A close completed: nothing is left to wait for.
     void finish_close() {
+        auto self = std::move(closing_self_); // alive to the end of this call
         state_ = state::closed;
         deadlines_->disarm(*this);
         upgrade_timer_.reset();
@@ -870,6 +885,7 @@ private:
         if (state_ == state::closed)
             return;
         bool const was_open = state_ == state::open || state_ == state::closing;
+        auto self = std::move(closing_self_); // alive to the end of this call
         state_ = state::closed;
         deadlines_->disarm(*this);
         upgrade_timer_.reset();
@@ -887,10 +903,12 @@ private:
     /// would make the kernel answer with RST, which can destroy the close frame written just
     /// before it. (A bounded amount is read and dropped; a peer still sending gets its RST.)
     void close_socket() {
+        // Not the shard's read buffer: this may run inside another connection's handler
+        // while that buffer holds its frames.
+        std::array<char, 4096> discard;
         beast::error_code ec;
-        auto const buf = batch_->read_buffer();
         for (int i = 0; i < 16 && !ec; ++i)
-            ws_->socket.read_some(net::buffer(buf.data(), buf.size()), ec);
+            ws_->socket.read_some(net::buffer(discard), ec);
         ws_->socket.shutdown(tcp::socket::shutdown_both, ec);
         ws_->socket.close(ec);
     }
@@ -1020,6 +1038,7 @@ private:
     void abandon_upgrade() {
         upgrade_ = upgrade::none;
         upgrade_timer_.reset();
+        ++ws_generation_; // what is still under way for this WebSocket is stale
         if (ws_) {
             queued_bytes_ -= ws_->unsent.size();
             ws_.reset();
@@ -1039,15 +1058,16 @@ private:
     net::any_io_executor ex_;
     write_batch* batch_;
     std::optional<websocket_io> ws_;
-    std::uint32_t ws_generation_ = 0; // tells a handler of an abandoned WebSocket from the next
+    std::uint32_t ws_generation_ = 0; // tells what was started for an abandoned WebSocket
     deadline_service* deadlines_;
     std::unique_ptr<net::steady_timer> upgrade_timer_; // only while an upgrade is under way
     options const& opt_;
     std::shared_ptr<session_registry> registry_;
     std::vector<message_ptr> queue_;
     std::size_t head_ = 0;
-    std::size_t queued_bytes_ = 0; // the queue's bytes and the WebSocket's unsent ones
-    poll_reply parked_;            // the GET waiting for data, when polling
+    std::size_t queued_bytes_ = 0;          // the queue's bytes and the WebSocket's unsent ones
+    poll_reply parked_;                     // the GET waiting for data, when polling
+    std::shared_ptr<session> closing_self_; // a polling session, closing: until its last GET
     state state_ = state::handshake;
     waiting waiting_ = waiting::ping;
     upgrade upgrade_ = upgrade::none;
