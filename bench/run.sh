@@ -418,11 +418,11 @@ lives on one shard and its own broadcasts reach the other shard's members throug
   const perDelivery = median(get('fanout', 'roomcast-2', 'server_cpu_us_per_unit'));
   md += `
 On a machine with more cores, each shard gets its own core (\`io.run(N)\`), and the load
-generator others. The work of a delivery is done by the recipient's shard, so with N shards a
-saturated fan-out can use about N × (1,000,000 ÷ ${fmt(perDelivery, 2)}) ≈ ` +
-    `${fmt(1e6 / perDelivery, 0)} × N deliveries per second of CPU, less what the cores share
-(memory bandwidth, the kernel's network stack). This 2-core machine cannot show that: the load
-generator needs the second core.
+generator others. The work of a delivery is done by the recipient's shard: at
+${fmt(perDelivery, 2)} µs of CPU per delivery, each shard's core can carry about
+${fmt(1e6 / perDelivery, 0)} deliveries per second, so N shards about N times that, less what
+the cores share (memory bandwidth, the kernel's network stack). This 2-core machine cannot
+show it: the load generator needs the second core.
 `;
 }
 
