@@ -2,10 +2,13 @@
 #ifndef ROOMCAST_TRANSPORT_WEBSOCKET_HPP
 #define ROOMCAST_TRANSPORT_WEBSOCKET_HPP
 
-// Engine.IO v4 on Boost.Beast: WebSocket and HTTP long-polling with the upgrade between them,
-// the request checks and error answers, the open packet, the server-driven heartbeat, the
-// bounded write queue, the close, CORS, and the front door for other HTTP requests. (The
-// name is the transport's first: the listener serves both.)
+// Engine.IO v4 on Boost.Asio and Beast: WebSocket and HTTP long-polling with the upgrade
+// between them, the request checks and error answers, the open packet, the server-driven
+// heartbeat, the bounded write queue, the close, CORS, and the front door for other HTTP
+// requests. (The name is the transport's first: the listener serves both.) Beast serves HTTP
+// and answers the WebSocket handshake; WebSocket frames are then read and written by the
+// session itself (protocol/websocket.hpp), so that a connection's queued messages leave in
+// one write and an idle connection holds no buffer.
 // Spec: https://socket.io/docs/v4/engine-io-protocol/ (§"Handshake", §"Heartbeat",
 // §"Upgrade", §"Payload").
 
