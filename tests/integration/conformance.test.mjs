@@ -79,6 +79,20 @@ describe('conformance --engineio: Engine.IO echo on /engine.io/', () => {
     await server.bounded(c.closed, 'the session to close on ping timeout', 2000);
   });
 
+  it('keeps a polling session that nothing but its requests holds, and echoes over it', async () => {
+    const base = `${server.url}/engine.io/?EIO=4&transport=polling`;
+    const open = await (await fetch(base)).text();
+    assert.equal(open[0], '0');
+    const url = `${base}&sid=${JSON.parse(open.slice(1)).sid}`;
+    const post = await fetch(url, { method: 'POST', body: '4hello\x1e4again' });
+    assert.deepEqual([post.status, await post.text()], [200, 'ok']);
+    const get = await fetch(url);
+    assert.deepEqual([get.status, await get.text()], [200, '4hello\x1e4again']);
+    const bye = await fetch(url, { method: 'POST', body: '1' });
+    assert.equal(bye.status, 200);
+    assert.equal((await fetch(url)).status, 400, 'the session is gone after its close packet');
+  });
+
   it('answers only on its own path', async () => {
     const c = new Raw(server, '/socket.io/?EIO=4&transport=websocket');
     await assert.rejects(c.opened, /HTTP 404/);

@@ -334,8 +334,9 @@ private:
 /// One Engine.IO session (§"Transports"): its queue, heartbeat and close, over HTTP
 /// long-polling, WebSocket, or polling upgraded to WebSocket. Lives on one executor (a
 /// shard's io_context), so its state needs no lock; every call comes on that executor (HTTP
-/// requests on other shards post there). It keeps itself alive through the handlers of its
-/// own operations and, for polling, through the registry's callers.
+/// requests on other shards post there). A WebSocket session is kept alive by the handlers
+/// of its own operations; a polling session, which waits for requests with none of its own
+/// under way, owns itself (`self_`) from its start until it ends.
 ///
 /// Over WebSocket, Beast answers the handshake; then the session reads and writes the socket
 /// itself (protocol/websocket.hpp frames): queued messages are written as frames straight
@@ -373,6 +374,7 @@ public:
 
     /// A session by polling: registers it and returns the open packet for the handshake GET.
     std::string start_polling() {
+        self_ = shared_from_this();
         state_ = state::open;
         registry_->add(id(), weak_from_this());
         schedule_ping();
@@ -469,9 +471,7 @@ public:
             return flush(); // the close frame follows what is queued
         // Over polling the close packet goes last, with the rest of the queue, to the next
         // GET. When the listener is stopping and no GET waits, none can come: the client's
-        // idle connections are closed and no new ones are accepted. Until then nothing else
-        // owns the session (the layer above has let it go).
-        closing_self_ = shared_from_this();
+        // idle connections are closed and no new ones are accepted.
         push(close_message());
         if (!parked_ && registry_->stopping)
             return fail(why);
@@ -871,7 +871,7 @@ private:
 
     /// A close completed: nothing is left to wait for.
     void finish_close() {
-        auto self = std::move(closing_self_); // alive to the end of this call
+        auto self = std::move(self_); // alive to the end of this call
         state_ = state::closed;
         deadlines_->disarm(*this);
         upgrade_timer_.reset();
@@ -885,7 +885,7 @@ private:
         if (state_ == state::closed)
             return;
         bool const was_open = state_ == state::open || state_ == state::closing;
-        auto self = std::move(closing_self_); // alive to the end of this call
+        auto self = std::move(self_); // alive to the end of this call
         state_ = state::closed;
         deadlines_->disarm(*this);
         upgrade_timer_.reset();
@@ -1065,9 +1065,9 @@ private:
     std::shared_ptr<session_registry> registry_;
     std::vector<message_ptr> queue_;
     std::size_t head_ = 0;
-    std::size_t queued_bytes_ = 0;          // the queue's bytes and the WebSocket's unsent ones
-    poll_reply parked_;                     // the GET waiting for data, when polling
-    std::shared_ptr<session> closing_self_; // a polling session, closing: until its last GET
+    std::size_t queued_bytes_ = 0;  // the queue's bytes and the WebSocket's unsent ones
+    poll_reply parked_;             // the GET waiting for data, when polling
+    std::shared_ptr<session> self_; // a polling session's own reference, until it ends
     state state_ = state::handshake;
     waiting waiting_ = waiting::ping;
     upgrade upgrade_ = upgrade::none;
