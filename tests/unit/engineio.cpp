@@ -77,6 +77,18 @@ TEST_CASE("engineio: every packet type decodes and encodes back", "[engineio]") 
     }
 }
 
+TEST_CASE("engineio: decode_view refers to the text, decode owns a copy", "[engineio]") {
+    std::string const wire = "42[\"hello\",1]";
+    auto const v = eio::decode_view(wire);
+    REQUIRE(v.has_value());
+    CHECK(type_name(v->type) == "message");
+    CHECK(v->data == "2[\"hello\",1]");
+    CHECK(v->data.data() == wire.data() + 1);
+    CHECK_FALSE(v->binary);
+    CHECK(outcome(eio::decode_view("")) == message_of(error::empty_packet));
+    CHECK(outcome(eio::decode_view("9")) == message_of(error::unknown_packet_type));
+}
+
 TEST_CASE("engineio: the type digit is the enum value", "[engineio]") {
     for (int t = 0; t <= 6; ++t) {
         CAPTURE(t);

@@ -31,14 +31,30 @@ struct packet {
 /// The record separator that joins packets in a long-polling payload (§"Payload").
 inline constexpr char record_separator = '\x1e';
 
-/// Decodes a text WebSocket frame (or one item of a polling payload that is not base64).
-inline result<packet> decode(std::string_view text) {
+/// A packet that refers to the text it was decoded from, valid as long as that text is.
+struct packet_view {
+    packet_type type = packet_type::message;
+    std::string_view data;
+    bool binary = false;
+};
+
+/// Decodes a text WebSocket frame (or one item of a polling payload that is not base64)
+/// without copying its data.
+inline result<packet_view> decode_view(std::string_view text) {
     if (text.empty())
         return error::empty_packet;
     auto const t = text[0];
     if (t < '0' || t > '6')
         return error::unknown_packet_type;
-    return packet{static_cast<packet_type>(t - '0'), std::string(text.substr(1)), false};
+    return packet_view{static_cast<packet_type>(t - '0'), text.substr(1), false};
+}
+
+/// Decodes a text WebSocket frame (or one item of a polling payload that is not base64).
+inline result<packet> decode(std::string_view text) {
+    auto const v = decode_view(text);
+    if (!v)
+        return v.error();
+    return packet{v->type, std::string(v->data), false};
 }
 
 /// A binary WebSocket frame is always a message carrying bytes (§"Packet encoding").

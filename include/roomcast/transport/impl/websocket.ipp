@@ -409,8 +409,8 @@ public:
             return fail(reason::parse_error);
         }
         reply(http::status::ok, "ok");
-        for (auto& p : *packets)
-            if (!handle(p, false) || state_ == state::closed)
+        for (auto const& p : *packets)
+            if (!handle({p.type, p.data, p.binary}, false) || state_ == state::closed)
                 return;
     }
 
@@ -833,7 +833,7 @@ private:
             return;
         if (binary)
             return deliver(data, true);
-        auto p = protocol::engineio::decode(data);
+        auto const p = protocol::engineio::decode_view(data);
         if (!p)
             return fail(reason::parse_error);
         handle(*p, true);
@@ -967,7 +967,7 @@ private:
 
     /// One packet from the client, over the WebSocket or in a POST. False if it closed the
     /// session.
-    bool handle(protocol::engineio::packet const& p, bool over_websocket) {
+    bool handle(protocol::engineio::packet_view p, bool over_websocket) {
         using protocol::engineio::packet_type;
         switch (p.type) {
         case packet_type::pong:
