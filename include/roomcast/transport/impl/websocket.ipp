@@ -662,10 +662,14 @@ private:
         ws_->unsent.assign(bytes.substr(n));
         queued_bytes_ += ws_->unsent.size();
         ws_->waiting_write = true;
+        wait_writable();
+        return true;
+    }
+
+    void wait_writable() {
         ws_->socket.async_wait(tcp::socket::wait_write,
                                [self = shared_from_this(), g = ws_generation_](
-                                   beast::error_code wec) { self->on_writable(wec, g); });
-        return true;
+                                   beast::error_code ec) { self->on_writable(ec, g); });
     }
 
     void on_writable(beast::error_code ec, std::uint32_t generation) {
@@ -681,13 +685,8 @@ private:
             return write_failed();
         queued_bytes_ -= n;
         io.unsent.erase(0, n);
-        if (!io.unsent.empty()) {
-            io.socket.async_wait(tcp::socket::wait_write,
-                                 [self = shared_from_this(), generation](beast::error_code e) {
-                                     self->on_writable(e, generation);
-                                 });
-            return;
-        }
+        if (!io.unsent.empty())
+            return wait_writable();
         std::string().swap(io.unsent); // caught up: hold no buffer
         io.waiting_write = false;
         if (io.closing)
@@ -736,8 +735,10 @@ private:
 
     // --- WebSocket reads -------------------------------------------------------------------
 
-    /// Reads, rather than waits: Asio arms a read that follows a read which drained the
-    /// socket without a system call, where each `async_wait` would re-arm epoll.
+    /// Reads rather than waits: an `async_wait` re-arms epoll with an `epoll_ctl` call each
+    /// time, a read costs a speculative `recv` instead (which finds nothing when the last
+    /// read drained the socket), and the reactor's own read then brings a small message
+    /// whole into the inbox.
     void wait_readable() {
         auto& inbox = ws_->inbox;
         ws_->socket.async_read_some(
@@ -872,12 +873,17 @@ private:
     /// A close completed: nothing is left to wait for.
     void finish_close() {
         auto self = std::move(self_); // alive to the end of this call
+        end();
+        if (ws_)
+            close_socket();
+    }
+
+    /// The session is closed: no deadline, no upgrade, and its id no longer finds it.
+    void end() {
         state_ = state::closed;
         deadlines_->disarm(*this);
         upgrade_timer_.reset();
         registry_->remove(id());
-        if (ws_)
-            close_socket();
     }
 
     /// The session is unusable: stop everything and tell the layer above.
@@ -886,10 +892,7 @@ private:
             return;
         bool const was_open = state_ == state::open || state_ == state::closing;
         auto self = std::move(self_); // alive to the end of this call
-        state_ = state::closed;
-        deadlines_->disarm(*this);
-        upgrade_timer_.reset();
-        registry_->remove(id());
+        end();
         if (parked_)
             std::exchange(parked_, nullptr)(http::status::ok, std::string(parked_answer));
         if (was_open)
