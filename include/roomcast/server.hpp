@@ -90,52 +90,52 @@ public:
     /// Shorthands for the main namespace "/".
     template<class F>
     server& on(std::string_view event, F&& f) {
-        of("/").on(event, std::forward<F>(f));
+        root_->on(event, std::forward<F>(f));
         return *this;
     }
     template<class F>
     server& use(F&& f) {
-        of("/").use(std::forward<F>(f));
+        root_->use(std::forward<F>(f));
         return *this;
     }
     server&
     on_any(std::function<void(socket&, std::string_view, std::span<boost::json::value const>)> f) {
-        of("/").on_any(std::move(f));
+        root_->on_any(std::move(f));
         return *this;
     }
     server& on_any_outgoing(
         std::function<void(socket&, std::string_view, std::span<boost::json::value const>)> f) {
-        of("/").on_any_outgoing(std::move(f));
+        root_->on_any_outgoing(std::move(f));
         return *this;
     }
     server& on_connection(std::function<void(socket&)> f) {
-        of("/").on_connection(std::move(f));
+        root_->on_connection(std::move(f));
         return *this;
     }
     server& on_disconnecting(std::function<void(socket&, std::string_view)> f) {
-        of("/").on_disconnecting(std::move(f));
+        root_->on_disconnecting(std::move(f));
         return *this;
     }
     server& on_disconnect(std::function<void(socket&, std::string_view)> f) {
-        of("/").on_disconnect(std::move(f));
+        root_->on_disconnect(std::move(f));
         return *this;
     }
     server& on_error(std::function<void(socket&, handler_error const&)> f) {
-        of("/").on_error(std::move(f));
+        root_->on_error(std::move(f));
         return *this;
     }
-    broadcast_operator to(std::string_view room) { return of("/").to(room); }
-    broadcast_operator in(std::string_view room) { return of("/").in(room); }
-    broadcast_operator except(std::string_view room) { return of("/").except(room); }
+    broadcast_operator to(std::string_view room) { return root_->to(room); }
+    broadcast_operator in(std::string_view room) { return root_->in(room); }
+    broadcast_operator except(std::string_view room) { return root_->except(room); }
     /// Every socket of "/", for the server-side utilities: `io.all().fetch_sockets(...)`,
     /// `io.all().timeout(d).emit_with_ack(...)`, `io.all().disconnect_sockets()`.
-    broadcast_operator all() { return of("/").all(); }
+    broadcast_operator all() { return root_->all(); }
     template<class... Args>
     void emit(std::string_view event, Args const&... args) {
-        of("/").emit(event, args...);
+        root_->emit(event, args...);
     }
     void emit(std::string_view event, std::initializer_list<boost::json::value_ref> arg) {
-        of("/").emit(event, arg);
+        root_->emit(event, arg);
     }
 
     /// Answers HTTP requests that are not for the Engine.IO path, so that one port serves the
@@ -200,7 +200,7 @@ private:
         make_nsp_shard_ = [](detail::shard& s) -> std::unique_ptr<detail::nsp_shard_base> {
             return std::make_unique<detail::nsp_shard<Adapter, detail::deliver_to_socket>>(*s.ctx);
         };
-        of("/");
+        root_ = &of("/");
         boost::system::error_code ec;
         auto const addr = boost::asio::ip::make_address(opt_.address, ec);
         if (ec)
@@ -254,6 +254,9 @@ private:
     }
 
     bool owns_contexts_;
+    /// The namespace "/", held so that `io.to(...)` and the other shorthands do not look it up
+    /// (under the namespaces' lock) on every call.
+    name_space* root_ = nullptr;
     std::optional<typename Transport::listener> listener_;
     std::optional<boost::asio::signal_set> signals_;
     std::size_t next_shard_ = 0; // touched only on shard 0, where the listener runs
