@@ -17,7 +17,8 @@ if [[ $what == bench ]]; then
     packages+=(util-linux gnuplot-nox) # taskset, and the chart of docs/benchmarks.md
 fi
 if [[ $what == test ]]; then
-    packages+=(catch2 clang python3-socketio python3-websocket python3-requests clang-format chromium)
+    packages+=(catch2 clang python3-socketio python3-websocket python3-requests clang-format chromium
+               doxygen)
 fi
 
 missing=()

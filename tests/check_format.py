@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 clang_format, root = sys.argv[1], pathlib.Path(sys.argv[2])
-dirs = ["include", "examples", "tests", "bench"]
+dirs = ["include", "examples", "tests", "bench", "test_package"]
 files = [str(p) for d in dirs for p in sorted((root / d).rglob("*"))
          if p.suffix in (".hpp", ".ipp", ".cpp", ".h") and "node_modules" not in p.parts]
 result = subprocess.run([clang_format, "--dry-run", "--Werror", *files],

@@ -144,7 +144,7 @@ inline result<std::string> base64_decode(std::string_view in) {
     return out;
 }
 
-/// Decodes a long-polling payload: packets joined by \x1e, binary ones as `b<base64>`.
+/// Decodes a long-polling payload: packets joined by `\x1e`, binary ones as `b<base64>`.
 inline result<std::vector<packet>> decode_payload(std::string_view payload) {
     std::vector<packet> out;
     for (;;) {

@@ -76,7 +76,7 @@ inline void append_number(std::string& out, double x) {
 }
 
 /// Appends `s` as a JSON string literal the way JSON.stringify quotes it (ECMA-262
-/// QuoteJSONString): short escapes for \b \t \n \f \r, \u00xx for other controls.
+/// QuoteJSONString): short escapes for `\b \t \n \f \r`, `\u00xx` for other controls.
 inline void append_string(std::string& out, std::string_view s) {
     static constexpr char hex[] = "0123456789abcdef";
     out += '"';
