@@ -325,6 +325,40 @@ TEST_CASE("socketio: malformed packets give the right error and never throw",
     }
 }
 
+TEST_CASE("socketio: every _placeholder object of a binary packet is a placeholder",
+          "[socketio][binary][errors]") {
+    // As the reference parser reads them: an object with "_placeholder": true stands for an
+    // attachment, and its num must name one, or the whole packet is refused. Otherwise a
+    // look-alike would pass as data and turn into a real placeholder when forwarded.
+    for (std::string_view wire :
+         {R"(51-["f",{"_placeholder":true,"num":1.0}])",
+          R"(51-["f",{"_placeholder":true,"num":"0"}])", R"(51-["f",{"_placeholder":true}])",
+          R"(51-["f",{"_placeholder":true,"num":-1}])",
+          R"(51-["f",{"_placeholder":true,"num":0.5}])",
+          R"(51-["f",{"_placeholder":true,"num":1e300}])",
+          R"(52-["f",{"_placeholder":true,"num":0},[{"_placeholder":true,"num":null}]])",
+          R"(51-["f",{"_placeholder":true,"num":0,"extra":1}])",
+          R"(61-[{"_placeholder":true,"num":1}])"}) {
+        CAPTURE(wire);
+        CHECK(decode_outcome(wire) == message_of(error::invalid_attachments));
+    }
+    SECTION("a whole number in any spelling is a placeholder's index") {
+        auto const p = decode_ok(R"(51-["f",{"_placeholder":true,"num":0.0}])");
+        CHECK(sio::placeholder_index(p.data.get_array()[1]) == 0u);
+        CHECK(sio::encode(p) == R"(51-["f",{"_placeholder":true,"num":0}])");
+    }
+    SECTION("\"_placeholder\" other than true is data, and so is anything outside binary packets") {
+        for (std::string_view wire :
+             {R"(51-["f",{"_placeholder":false,"num":7},{"_placeholder":true,"num":0}])",
+              R"(51-["f",{"_placeholder":"true","num":7},{"_placeholder":true,"num":0}])",
+              R"(2["f",{"_placeholder":true,"num":"x"}])", R"(3[{"_placeholder":true,"num":9}])"}) {
+            CAPTURE(wire);
+            CHECK(decode_outcome(wire) == "ok");
+        }
+        CHECK_FALSE(sio::placeholder_index(js(R"({"_placeholder":false,"num":0})")));
+    }
+}
+
 TEST_CASE("socketio: the attachment limit", "[socketio][binary][errors]") {
     CHECK(decode_outcome("510-[\"a\"]") == "ok"); // the default limit is 10
     CHECK(decode_outcome("511-[\"a\"]") == message_of(error::invalid_attachments));
@@ -422,6 +456,7 @@ TEST_CASE("socketio: placeholders", "[socketio][binary]") {
              R"({"num":0})",
              R"({"_placeholder":true,"num":-1})",
              R"({"_placeholder":true,"num":1.5})",
+             R"({"_placeholder":true,"num":1e300})",
              R"({"_placeholder":true,"num":"0"})",
              R"({"_placeholder":true,"num":null})",
              R"({"_placeholder":true,"num":0,"extra":1})",

@@ -11,6 +11,7 @@
 
 #include <boost/json/value.hpp>
 
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -92,19 +93,36 @@ inline bool is_digit(char c) noexcept {
 }
 } // namespace detail
 
-/// The attachment index if `v` is a placeholder object standing for attachment `num`.
-inline std::optional<std::size_t> placeholder_index(boost::json::value const& v) {
+namespace detail {
+/// Whether `v` is an object with `"_placeholder": true`. The reference parser takes every such
+/// object of a binary packet for a placeholder and rejects the packet when its `num` names no
+/// attachment; roomcast also rejects one with other keys (no client sends them).
+inline bool claims_placeholder(boost::json::value const& v) {
     auto const* o = v.if_object();
-    if (!o || o->size() != 2)
-        return std::nullopt;
+    if (!o)
+        return false;
     auto const* flag = o->if_contains("_placeholder");
-    auto const* num = o->if_contains("num");
-    if (!flag || !flag->is_bool() || !flag->get_bool() || !num)
+    return flag && flag->is_bool() && flag->get_bool();
+}
+} // namespace detail
+
+/// The attachment index if `v` is a placeholder object, `{"_placeholder":true,"num":i}`, with
+/// `i` a whole non-negative number (`1.0` too: JSON does not tell numbers apart).
+inline std::optional<std::size_t> placeholder_index(boost::json::value const& v) {
+    if (!detail::claims_placeholder(v) || v.get_object().size() != 2)
+        return std::nullopt;
+    auto const* num = v.get_object().if_contains("num");
+    if (!num)
         return std::nullopt;
     if (num->is_int64() && num->get_int64() >= 0)
         return static_cast<std::size_t>(num->get_int64());
     if (num->is_uint64())
         return static_cast<std::size_t>(num->get_uint64());
+    if (num->is_double()) {
+        double const d = num->get_double();
+        if (d >= 0 && d < 9007199254740992.0 && std::trunc(d) == d) // below 2^53: exact
+            return static_cast<std::size_t>(d);
+    }
     return std::nullopt;
 }
 
@@ -117,8 +135,10 @@ namespace detail {
 /// Every placeholder names an attachment the packet announced (the reference parser's
 /// reconstruction fails otherwise). Depth is bounded by the JSON parser.
 inline bool placeholders_valid(boost::json::value const& v, std::size_t count) {
-    if (auto const idx = placeholder_index(v))
-        return *idx < count;
+    if (claims_placeholder(v)) {
+        auto const idx = placeholder_index(v);
+        return idx && *idx < count;
+    }
     if (auto const* a = v.if_array()) {
         for (auto const& e : *a)
             if (!placeholders_valid(e, count))
