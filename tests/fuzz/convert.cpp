@@ -13,6 +13,7 @@
 // the same values again, in memory and through the wire's JSON text.
 
 #include "check.hpp"
+#include "json_values.hpp"
 
 #include <roomcast/convert.hpp>
 #include <roomcast/protocol/json.hpp>
@@ -125,21 +126,6 @@ namespace sio = roomcast::protocol::socketio;
 
 /// The attachments that come with the packet.
 std::vector<std::string> const attachments = {std::string("\x00\x01\x02\xff", 4), "", "attachment"};
-
-bool holds_non_finite(json::value const& v) {
-    if (v.is_double())
-        return !std::isfinite(v.get_double());
-    if (auto const* a = v.if_array()) {
-        for (auto const& e : *a)
-            if (holds_non_finite(e))
-                return true;
-    } else if (auto const* o = v.if_object()) {
-        for (auto const& kv : *o)
-            if (holds_non_finite(kv.value()))
-                return true;
-    }
-    return false;
-}
 
 void check_error(roomcast::conversion_error const& err, std::size_t input_size) {
     ROOMCAST_FUZZ_CHECK(!err.expected.empty());
@@ -292,7 +278,7 @@ void handler(json::array const& args, std::size_t input_size) {
     auto const text = roomcast::protocol::serialize(sent.args);
     auto const parsed = roomcast::protocol::parse_json(text);
     ROOMCAST_FUZZ_CHECK(parsed.has_value() && parsed->is_array());
-    if (holds_non_finite(sent.args))
+    if (roomcast::fuzz::holds_non_finite(sent.args))
         return;
     values wire;
     ROOMCAST_FUZZ_CHECK(convert_all(parsed->get_array(), sent.attachments, wire, input_size, seq));
