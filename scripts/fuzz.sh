@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=${1:-60}
-targets=(engineio socketio convert websocket)
+targets=(engineio socketio convert websocket msgpack)
 build=build/fuzz
 
 cmake -S . -B $build -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DROOMCAST_BUILD_FUZZERS=ON \

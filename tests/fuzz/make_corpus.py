@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the seed corpus of each fuzz target into corpus/<target>/: real Engine.IO v4 and
-Socket.IO v5 packets from the protocol documents, WebSocket frames as clients mask them, and
-the edge cases next to them. Run it again after changing a seed; the files are checked in."""
+Socket.IO v5 packets from the protocol documents, WebSocket frames as clients mask them,
+Redis adapter messages as notepack.io encodes them, and the edge cases next to them. Run it again after changing a seed; the files are checked in."""
 import json
 import pathlib
 import shutil
@@ -171,6 +171,77 @@ websocket = {
 }
 
 
+# MessagePack: the messages @socket.io/redis-adapter 8.x publishes, as notepack.io 3.x encodes
+# them (the bytes below are its output), then the types only other encoders write and inputs
+# to refuse. https://github.com/msgpack/msgpack/blob/master/spec.md
+PLACEHOLDER_MAP = bytes.fromhex("82ac5f706c616365686f6c646572c3a36e756d00")  # as a plain map
+msgpack = {
+    "broadcast": bytes.fromhex(
+        "93a641623378597a83a47479706502a46461746193a2657681a16101c403010203a36e7370a12f83"
+        "a5726f6f6d7391a172a665786365707490a5666c61677380"),
+    "broadcast-text": bytes.fromhex(
+        "93a641623378597a83a47479706502a46461746196a463686174ae68c3a96c6c6f20e282acf09f98"
+        "80cb3ff8000000000000ffc0c3a36e7370a62f61646d696e83a5726f6f6d7390a665786365707492"
+        "a27331a27332a5666c61677382a8766f6c6174696c65c3a8636f6d7072657373c2"),
+    "broadcast-ack": bytes.fromhex(
+        "85a3756964a641623378597aa9726571756573744964a6517739655274a47479706507a67061636b"
+        "657483a47479706502a46461746192a26576c403010203a36e7370a12fa46f70747383a5726f6f6d"
+        "7391a172a665786365707491a27331a5666c61677381a8766f6c6174696c65c3"),
+    "ack-response": bytes.fromhex(
+        "83a47479706509a9726571756573744964a6517739655274a67061636b65749281a26f6bc3c5012c")
+    + b"\x07" * 300,
+    "fetch-sockets": bytes.fromhex(
+        "84a3756964a641623378597aa9726571756573744964a6517739655274a47479706505a46f707473"
+        "82a5726f6f6d7391a172a665786365707490"),
+    "fetch-response": bytes.fromhex(
+        "82a9726571756573744964a6517739655274a7736f636b6574739184a26964b46c765f5649393748"
+        "415870593679595741414143a968616e647368616b6589a76865616465727381a4686f7374a96c6f"
+        "63616c686f7374a474696d65d93e53756e204e6f7620323220323032362031303a30303a30302047"
+        "4d542b303030302028436f6f7264696e6174656420556e6976657273616c2054696d6529a7616464"
+        "72657373a33a3a31a778646f6d61696ec2a6736563757265c2a6697373756564cf000001a207d921"
+        "7ba375726cb12f736f636b65742e696f2f3f45494f3d34a5717565727981a345494fa134a4617574"
+        "6880a5726f6f6d7392b46c765f5649393748415870593679595741414143a172a46461746181a475"
+        "736572a3616e6e"),
+    "remote-join": bytes.fromhex(
+        "85a3756964a641623378597aa9726571756573744964a6517739655274a47479706502a46f707473"
+        "82a5726f6f6d7390a665786365707490a5726f6f6d7392a27231a27232"),
+    "server-side-emit": bytes.fromhex(
+        "83a3756964a641623378597aa47479706506a46461746193a568656c6c6f81a16ecf000000010000"
+        "0000d3ffffffff7fffffff"),
+    "dates": bytes.fromhex(
+        "94d6ff00000000d7ff1d5353006b02bd20c70cff3b8b87c0ffffffffffffffffc70cff0000000000"
+        "00003afff44180"),
+    "float32": bytes.fromhex("93ca3fc00000ca7f800000ca7fc00000"),
+    "nan": bytes.fromhex("cb7ff8000000000000"),
+    "integers-long-forms": bytes.fromhex("98cc05cd0005ce00000005cf0000000000000005d0fb"
+                                         "d1fffbd2fffffffbd3fffffffffffffffb"),
+    "integers-extremes": bytes.fromhex("94cfffffffffffffffffcf7fffffffffffffff"
+                                       "d38000000000000000cb43f0000000000000"),
+    "lengths-long-forms": bytes.fromhex("96d90161da000161db0000000161dc0001c0dd00000001c0"
+                                        "de0001a161c0"),
+    "bin-forms": bytes.fromhex("93c401aac50001bbc600000001cc"),
+    "integer-keys": bytes.fromhex("84ffc0ccffc0d38000000000000000c0cfffffffffffffffffc0"),
+    "duplicate-keys": bytes.fromhex("83a161c401aaa162c401bba161c401cc"),
+    "undefined": bytes.fromhex("92d40000c0"),
+    "timestamp-rounding": bytes.fromhex("92d7ffee6b27ffffffffffc70cff3b9ac9ff000007dba8217fff"),
+    "timestamp-out-of-range": bytes.fromhex("c70cff000000007fffffffffffffff"),
+    "placeholder-map": PLACEHOLDER_MAP,
+    "placeholder-map-next-to-bin": b"\x92" + PLACEHOLDER_MAP + bytes.fromhex("c401aa"),
+    "deep": b"\x91" * 32 + b"\xc0",
+    "too-deep": b"\x91" * 33 + b"\xc0",
+    "too-many-bins": b"\x9b" + bytes.fromhex("c40101") * 11,
+    "str32-claims-4gib": bytes.fromhex("dbffffffff616263"),
+    "array32-claims-4g": bytes.fromhex("ddffffffffc0c0c0"),
+    "map16-short": bytes.fromhex("de0002a161c0"),
+    "truncated": bytes.fromhex("93a641623378597a83a47479706502a46461746193a26576"),
+    "trailing": bytes.fromhex("c0c0"),
+    "reserved-c1": bytes.fromhex("91c1"),
+    "unknown-ext": bytes.fromhex("d50100ff"),
+    "bad-utf8": bytes.fromhex("a3eda080"),
+    "bad-key": bytes.fromhex("81c0c0"),
+}
+
+
 def write(target, seeds):
     out = here / "corpus" / target
     shutil.rmtree(out, ignore_errors=True)
@@ -186,3 +257,4 @@ write("socketio", socketio)
 write("convert", {**{k: json.dumps(v, separators=(",", ":")) for k, v in convert.items()},
                   **convert_raw})
 write("websocket", websocket)
+write("msgpack", msgpack)
