@@ -18,7 +18,7 @@ if [[ $what == bench ]]; then
 fi
 if [[ $what == test ]]; then
     packages+=(catch2 clang python3-socketio python3-websocket python3-requests clang-format chromium
-               doxygen libclang-rt-14-dev)
+               doxygen libclang-rt-14-dev libhiredis-dev redis-server)
 fi
 
 missing=()
