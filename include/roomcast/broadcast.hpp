@@ -119,6 +119,7 @@ public:
     adapter::broadcast_options const& options() const noexcept { return opt_; }
 
 private:
+    friend class remote_socket;
     void send_event(detail::payload p) const;
     void start_fetch(boost::asio::any_completion_handler<void(boost::system::error_code,
                                                               std::vector<remote_socket>)>

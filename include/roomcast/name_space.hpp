@@ -3,9 +3,11 @@
 #define ROOMCAST_NAME_SPACE_HPP
 
 #include <roomcast/adapter/member.hpp>
+#include <roomcast/detail/cluster.hpp>
 #include <roomcast/detail/coroutine.hpp>
 #include <roomcast/detail/fwd.hpp>
 #include <roomcast/detail/handler.hpp>
+#include <roomcast/detail/initiate.hpp>
 #include <roomcast/middleware.hpp>
 #include <roomcast/transport/connection.hpp>
 
@@ -31,6 +33,12 @@ struct room_info {
     std::string name;
     std::size_t size;
 };
+
+/// Answers a server-side event: called once with this server's answer.
+using server_reply = std::function<void(boost::json::value answer)>;
+/// Handles a server-side event from another server: `f(args, reply)`, with the arguments
+/// after the event name; `reply` is empty unless the sender waits for answers.
+using server_side_handler = std::function<void(boost::json::array const& args, server_reply)>;
 
 /// A Socket.IO namespace: its event handlers (registered once, shared by every socket), its
 /// lifecycle hooks, and, on each shard, an adapter holding its rooms.
@@ -147,7 +155,61 @@ public:
             token);
     }
 
+    /// How many servers the cluster has, this one included (1 without a cluster adapter).
+    /// Completion signature `void(boost::system::error_code, std::size_t)`.
+    template<class Token>
+    auto server_count(Token&& token) {
+        return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+            [self = shared_from_this()](auto h) {
+                self->start_server_count(
+                    boost::asio::any_completion_handler<void(boost::system::error_code,
+                                                             std::size_t)>(std::move(h)));
+            },
+            token);
+    }
+
+    /// Server-side events (Socket.IO's `serverSideEmit`): messages to the other servers of a
+    /// cluster, which clients never see. `on_server_side_emit` registers this server's
+    /// handler of `event`; it runs on the first shard's thread. Register before running.
+    name_space& on_server_side_emit(std::string_view event, server_side_handler f) {
+        server_handlers_.insert_or_assign(std::string(event), std::move(f));
+        return *this;
+    }
+    /// Sends `event` with `args` (JSON only, no binary) to every other server of the cluster;
+    /// the sender's own handler is not called. Without a cluster adapter, nothing happens.
+    template<class... Args>
+    void server_side_emit(std::string_view event, Args const&... args) {
+        start_server_side_emit(detail::make_payload(event, args...));
+    }
+    /// The same, waiting for every other server's answer: `server_side_emit_with_ack("who",
+    /// args..., token)`, completion signature `void(boost::system::error_code,
+    /// boost::json::array answers)`; `error::timeout` with the answers so far when some
+    /// server did not answer within the adapter's request timeout.
+    template<class... ArgsThenToken>
+    auto server_side_emit_with_ack(std::string_view event, ArgsThenToken&&... args_then_token) {
+        using sig = void(boost::system::error_code, boost::json::array);
+        return detail::initiate_emit<sig>(
+            [self = shared_from_this()](auto h, detail::payload args) {
+                self->start_server_side_emit_with_ack(
+                    std::move(args), boost::asio::any_completion_handler<sig>(std::move(h)));
+            },
+            event, std::forward<ArgsThenToken>(args_then_token)...);
+    }
+
     // Internal interface, used by the server, sockets and broadcast operators.
+
+    /// Encodes `p` (event name first) once and delivers it to the local recipients `opt`
+    /// selects, on every shard; nothing goes to a cluster.
+    void broadcast_payload(detail::payload p, adapter::broadcast_options const& opt);
+    /// The local part of a broadcast with acknowledgements: reports to `cb`.
+    void broadcast_with_ack_local(detail::payload p, adapter::broadcast_options const& opt,
+                                  std::chrono::milliseconds timeout,
+                                  detail::local_ack_callbacks cb);
+    void start_server_count(detail::count_handler h);
+    void start_server_side_emit(detail::payload p);
+    void start_server_side_emit_with_ack(detail::payload p, detail::responses_handler h);
+    /// Runs this server's handler of the server-side event `args[0]`, if there is one.
+    void call_server_side(boost::json::array args, server_reply reply);
 
     /// Delivers `m` to every recipient on every shard (posting to other shards). `args`, the
     /// event's arguments, are given when an outgoing hook is to see them.
@@ -170,9 +232,11 @@ public:
     void start_count(
         adapter::broadcast_options opt,
         boost::asio::any_completion_handler<void(boost::system::error_code, std::size_t)> h);
+    /// With `here_only`, the rooms of this server only, even with a cluster adapter.
     void start_all_rooms(
         boost::asio::any_completion_handler<void(boost::system::error_code, std::vector<room_info>)>
-            h);
+            h,
+        bool here_only = false);
     /// Runs `f(socket&)` on every socket `opt` selects, on its shard.
     void for_each_socket(adapter::broadcast_options const& opt, std::function<void(socket&)> f);
     /// Emits with an acknowledgement from every recipient (see broadcast_operator).
@@ -235,6 +299,9 @@ private:
     std::function<void(socket&, std::string_view, std::span<boost::json::value const>)>
         any_outgoing_;
     std::vector<std::function<void(socket&, next)>> middleware_;
+    boost::unordered_flat_map<std::string, server_side_handler, adapter::detail::string_hash,
+                              std::equal_to<>>
+        server_handlers_;
     std::vector<std::unique_ptr<detail::nsp_shard_base>> shards_;
     adapter::room_hooks room_hooks_; // applied to shards added later too
 };

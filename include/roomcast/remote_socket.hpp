@@ -24,7 +24,8 @@ namespace roomcast {
 /// a snapshot of its id, rooms, data and handshake, and actions that reach the socket itself.
 ///
 /// Threads: a `remote_socket` is a value; use and copy it anywhere. Its actions post to the
-/// socket's shard and do nothing if the socket has disconnected meanwhile.
+/// socket's shard and do nothing if the socket has disconnected meanwhile; for a socket of
+/// another server of a cluster, they reach it through the cluster.
 class remote_socket {
 public:
     remote_socket(std::string id, std::vector<std::string> rooms, boost::json::value data,
@@ -36,6 +37,15 @@ public:
         , handshake_(std::move(hs))
         , socket_(std::move(s))
         , ex_(std::move(ex)) {}
+    /// A socket of another server of the cluster, found in `nsp`: its actions go through the
+    /// cluster.
+    remote_socket(std::string id, std::vector<std::string> rooms, boost::json::value data,
+                  std::shared_ptr<handshake_info const> hs, std::shared_ptr<name_space> nsp)
+        : id_(std::move(id))
+        , rooms_(std::move(rooms))
+        , data_(std::move(data))
+        , handshake_(std::move(hs))
+        , nsp_(std::move(nsp)) {}
 
     std::string const& id() const noexcept { return id_; }
     /// The rooms it was in when fetched, its own id room included.
@@ -69,6 +79,7 @@ private:
     std::shared_ptr<handshake_info const> handshake_;
     std::weak_ptr<socket> socket_;
     boost::asio::any_io_executor ex_;
+    std::shared_ptr<name_space> nsp_; // set for a socket of another server
 };
 
 } // namespace roomcast

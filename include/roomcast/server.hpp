@@ -29,6 +29,21 @@
 
 namespace roomcast {
 
+namespace detail {
+/// What an adapter is configured with: its `options`, if it has any.
+template<class Adapter>
+struct adapter_options_of {
+    struct type {};
+};
+template<class Adapter>
+requires requires {
+    typename Adapter::options;
+}
+struct adapter_options_of<Adapter> {
+    using type = typename Adapter::options;
+};
+} // namespace detail
+
 /// A Socket.IO v5 server: listens, speaks Engine.IO through `Transport`, keeps rooms in one
 /// `Adapter` per namespace per shard, and dispatches events to the handlers registered on its
 /// namespaces.
@@ -39,22 +54,25 @@ namespace roomcast {
 template<class Transport = transport::websocket, adapter::room_adapter Adapter = adapter::memory>
 class server : public detail::server_core {
 public:
+    /// What the adapter is configured with (`redis_adapter::options`; nothing for `memory`).
+    using adapter_options = typename detail::adapter_options_of<Adapter>::type;
+
     /// A server that owns its io_contexts; `run()` drives them. Binds at once: a port in use
     /// throws here. Throws std::invalid_argument for an unusable address.
-    explicit server(options opt = {})
+    explicit server(options opt = {}, adapter_options aopt = {})
         : server_core(std::move(opt))
         , owns_contexts_(true) {
-        init(add_shard(std::make_unique<detail::shard>(0)));
+        init(add_shard(std::make_unique<detail::shard>(0)), std::move(aopt));
     }
 
     /// A server on the host's io_context (one shard); it accepts as soon as the host runs it.
     /// Rules of this mode: register handlers before the host runs the context; run the
     /// context on one thread (a shard's state has no lock); destroy the server only after
     /// `close()` and after the context stopped running, since closing needs the context.
-    server(boost::asio::io_context& ctx, options opt = {})
+    server(boost::asio::io_context& ctx, options opt = {}, adapter_options aopt = {})
         : server_core(std::move(opt))
         , owns_contexts_(false) {
-        init(add_shard(std::make_unique<detail::shard>(0, ctx)));
+        init(add_shard(std::make_unique<detail::shard>(0, ctx)), std::move(aopt));
         start_accepting();
         started_ = true;
     }
@@ -130,6 +148,25 @@ public:
     /// Every socket of "/", for the server-side utilities: `io.all().fetch_sockets(...)`,
     /// `io.all().timeout(d).emit_with_ack(...)`, `io.all().disconnect_sockets()`.
     broadcast_operator all() { return root_->all(); }
+    /// Server-side events of "/" (see `name_space::server_side_emit`).
+    template<class... Args>
+    void server_side_emit(std::string_view event, Args const&... args) {
+        root_->server_side_emit(event, args...);
+    }
+    template<class... ArgsThenToken>
+    auto server_side_emit_with_ack(std::string_view event, ArgsThenToken&&... args_then_token) {
+        return root_->server_side_emit_with_ack(event,
+                                                std::forward<ArgsThenToken>(args_then_token)...);
+    }
+    server& on_server_side_emit(std::string_view event, server_side_handler f) {
+        root_->on_server_side_emit(event, std::move(f));
+        return *this;
+    }
+    /// The number of servers of the cluster, this one included (see `name_space`).
+    template<class Token>
+    auto server_count(Token&& token) {
+        return root_->server_count(std::forward<Token>(token));
+    }
     template<class... Args>
     void emit(std::string_view event, Args const&... args) {
         root_->emit(event, args...);
@@ -196,10 +233,16 @@ public:
     }
 
 private:
-    void init(detail::shard& first) {
+    void init(detail::shard& first, adapter_options aopt) {
         make_nsp_shard_ = [](detail::shard& s) -> std::unique_ptr<detail::nsp_shard_base> {
             return std::make_unique<detail::nsp_shard<Adapter, detail::deliver_to_socket>>(*s.ctx);
         };
+        // A cluster adapter's node lives on the first shard, before any namespace exists.
+        if constexpr (requires { typename Adapter::node; })
+            cluster_ = std::make_unique<typename Adapter::node>(*this, first.ctx->get_executor(),
+                                                                std::move(aopt));
+        else
+            (void)aopt;
         root_ = &of("/");
         boost::system::error_code ec;
         auto const addr = boost::asio::ip::make_address(opt_.address, ec);
@@ -214,6 +257,8 @@ private:
         listener_->begin_stop(); // before any shard starts closing its sessions
         boost::asio::post(*shards_[0]->ctx, [this] {
             listener_->stop();
+            if (cluster_)
+                cluster_->close();
             if (signals_) {
                 boost::system::error_code ignored;
                 signals_->clear(ignored); // later signals get their default action again

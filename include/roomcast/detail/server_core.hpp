@@ -2,6 +2,7 @@
 #ifndef ROOMCAST_DETAIL_SERVER_CORE_HPP
 #define ROOMCAST_DETAIL_SERVER_CORE_HPP
 
+#include <roomcast/detail/cluster.hpp>
 #include <roomcast/detail/fwd.hpp>
 #include <roomcast/detail/nsp_shard.hpp>
 #include <roomcast/handshake.hpp>
@@ -70,6 +71,10 @@ public:
 
     void log(log_level level, std::string_view line) const;
 
+    /// The node of a cluster adapter, or null: operations not flagged `local` reach the
+    /// other servers of the cluster through it.
+    detail::cluster* cluster_node() const noexcept { return cluster_.get(); }
+
 protected:
     explicit server_core(options opt)
         : opt_(std::move(opt)) {}
@@ -94,6 +99,8 @@ protected:
     };
     std::vector<parent_entry> parents_; // in the order added; the first match wins
     std::vector<std::unique_ptr<shard>> shards_;
+    /// Set once, before any namespace exists; told of every namespace made and dropped.
+    std::unique_ptr<detail::cluster> cluster_;
 
 private:
     /// A namespace with a part on every shard (namespaces_mutex_ held).

@@ -155,11 +155,14 @@ inline std::shared_ptr<name_space> server_core::build(std::shared_ptr<name_space
 inline name_space& server_core::get_or_add_namespace(std::string_view name) {
     std::unique_lock lock(namespaces_mutex_);
     auto it = namespaces_.find(name);
-    if (it == namespaces_.end())
+    if (it == namespaces_.end()) {
         it = namespaces_
                  .emplace(std::string(name),
                           build(std::make_shared<name_space>(std::string(name), *this)))
                  .first;
+        if (cluster_)
+            cluster_->add_namespace(it->second);
+    }
     return *it->second;
 }
 
@@ -199,6 +202,8 @@ inline std::shared_ptr<name_space> server_core::attach_namespace(std::string_vie
             continue;
         auto child = build(p.nsp->make_child(std::string(name)));
         namespaces_.emplace(std::string(name), child);
+        if (cluster_)
+            cluster_->add_namespace(child);
         child->attach();
         return child;
     }
@@ -211,8 +216,12 @@ inline void server_core::release_namespace(name_space& nsp) {
     std::unique_lock lock(namespaces_mutex_);
     if (nsp.attached() != 0)
         return; // a client attached meanwhile
-    if (auto it = namespaces_.find(nsp.name()); it != namespaces_.end() && it->second.get() == &nsp)
+    if (auto it = namespaces_.find(nsp.name());
+        it != namespaces_.end() && it->second.get() == &nsp) {
         namespaces_.erase(it); // in-flight work holds its own reference
+        if (cluster_)
+            cluster_->remove_namespace(nsp.name());
+    }
 }
 
 inline std::vector<std::shared_ptr<name_space>>
@@ -409,6 +418,11 @@ inline void client::shutdown(std::string_view why) {
     for (auto& s : sockets_snapshot())
         s->on_close(why);
     conn_->close(why);
+}
+
+/// The cluster an operation of `n` with `opt` also reaches: none for a `local` one.
+inline cluster* cluster_of(name_space& n, adapter::broadcast_options const& opt) {
+    return opt.local ? nullptr : n.server().cluster_node();
 }
 
 /// The sockets of shard part `sh` that `opt` selects, collected before anything is done to
@@ -662,18 +676,27 @@ inline void remote_socket::act(std::function<void(socket&)> f) const {
     });
 }
 
+// A socket of another node is reached as Socket.IO reaches it: through its own room.
 inline void remote_socket::send_event(detail::payload p) const {
+    if (nsp_)
+        return broadcast_operator(*nsp_).to(id_).send_event(std::move(p));
     act([p = std::make_shared<detail::payload>(std::move(p))](socket& s) {
         s.send_event(std::move(*p));
     });
 }
 inline void remote_socket::join(std::string_view room) const {
+    if (nsp_)
+        return broadcast_operator(*nsp_).in(id_).sockets_join(room);
     act([r = std::string(room)](socket& s) { s.join(r); });
 }
 inline void remote_socket::leave(std::string_view room) const {
+    if (nsp_)
+        return broadcast_operator(*nsp_).in(id_).sockets_leave(room);
     act([r = std::string(room)](socket& s) { s.leave(r); });
 }
 inline void remote_socket::disconnect(bool close) const {
+    if (nsp_)
+        return broadcast_operator(*nsp_).in(id_).disconnect_sockets(close);
     act([close](socket& s) { s.disconnect(close); });
 }
 
@@ -682,17 +705,11 @@ inline void remote_socket::disconnect(bool close) const {
 inline void broadcast_operator::send_event(detail::payload p) const {
     bool const copy = nsp_->is_parent(); // a dynamic parent sends a copy to each child
     nsp_->for_each_target([&](name_space& n) {
-        // Encoded once per namespace, attachments included, for every recipient on every
-        // shard.
         auto q = copy ? p : detail::payload{};
         auto& use = copy ? q : p;
-        std::shared_ptr<boost::json::array const> args;
-        if (n.has_any_outgoing())
-            args = std::make_shared<boost::json::array const>(use.args);
-        n.broadcast(detail::encode_message(detail::make_packet(
-                        protocol::socketio::packet_type::event, n.name(), std::move(use.args),
-                        std::nullopt, std::move(use.attachments))),
-                    opt_, std::move(args));
+        if (auto* c = detail::cluster_of(n, opt_))
+            c->publish(n, use, opt_);
+        n.broadcast_payload(std::move(use), opt_);
     });
 }
 
@@ -708,8 +725,11 @@ inline void broadcast_operator::start_count(
 }
 
 inline void broadcast_operator::sockets_join(std::vector<std::string> rooms) const {
-    nsp_->for_each_target(
-        [&](name_space& n) { n.for_each_socket(opt_, [rooms](socket& s) { s.join(rooms); }); });
+    nsp_->for_each_target([&](name_space& n) {
+        n.for_each_socket(opt_, [rooms](socket& s) { s.join(rooms); });
+        if (auto* c = detail::cluster_of(n, opt_))
+            c->sockets_action(n, opt_, detail::cluster::action::join, rooms);
+    });
 }
 
 inline void broadcast_operator::sockets_leave(std::vector<std::string> rooms) const {
@@ -718,12 +738,19 @@ inline void broadcast_operator::sockets_leave(std::vector<std::string> rooms) co
             for (auto const& r : rooms)
                 s.leave(r);
         });
+        if (auto* c = detail::cluster_of(n, opt_))
+            c->sockets_action(n, opt_, detail::cluster::action::leave, rooms);
     });
 }
 
 inline void broadcast_operator::disconnect_sockets(bool close) const {
     nsp_->for_each_target([&](name_space& n) {
         n.for_each_socket(opt_, [close](socket& s) { s.disconnect(close); });
+        if (auto* c = detail::cluster_of(n, opt_))
+            c->sockets_action(n, opt_,
+                              close ? detail::cluster::action::disconnect_close
+                                    : detail::cluster::action::disconnect,
+                              {});
     });
 }
 
@@ -754,6 +781,7 @@ inline std::shared_ptr<name_space> name_space::make_child(std::string name) cons
     c->any_outgoing_ = any_outgoing_;
     c->middleware_ = middleware_;
     c->room_hooks_ = room_hooks_;
+    c->server_handlers_ = server_handlers_;
     return c;
 }
 
@@ -838,6 +866,18 @@ inline void name_space::broadcast(transport::message_ptr m, adapter::broadcast_o
     on_each_shard([m = std::move(m), opt](detail::nsp_shard_base& sh) { sh.deliver(m, opt); });
 }
 
+inline void name_space::broadcast_payload(detail::payload p,
+                                          adapter::broadcast_options const& opt) {
+    // Encoded once, attachments included, for every recipient on every shard.
+    std::shared_ptr<boost::json::array const> args;
+    if (any_outgoing_)
+        args = std::make_shared<boost::json::array const>(p.args);
+    broadcast(detail::encode_message(detail::make_packet(protocol::socketio::packet_type::event,
+                                                         name_, std::move(p.args), std::nullopt,
+                                                         std::move(p.attachments))),
+              opt, std::move(args));
+}
+
 inline void name_space::for_each_socket(adapter::broadcast_options const& opt,
                                         std::function<void(socket&)> f) {
     on_each_shard([opt, f = std::move(f)](detail::nsp_shard_base& sh) {
@@ -878,6 +918,17 @@ inline void name_space::start_fetch(
         h) {
     require_sockets("fetch_sockets");
     using part = std::vector<remote_socket>;
+    if (auto* c = detail::cluster_of(*this, opt)) {
+        // The local sockets first, then the other servers'.
+        detail::fetch_handler then_cluster(
+            [self = shared_from_this(), c, opt, h = std::move(h)](
+                boost::system::error_code, std::vector<remote_socket> local) mutable {
+                c->fetch_sockets(*self, opt, std::move(local), std::move(h));
+            });
+        adapter::broadcast_options here = opt;
+        here.local = true;
+        return start_fetch(std::move(here), std::move(then_cluster));
+    }
     gather<part, part>(
         [opt = std::move(opt)](detail::nsp_shard_base& sh) {
             part out;
@@ -902,6 +953,14 @@ inline void name_space::start_count(
     adapter::broadcast_options opt,
     boost::asio::any_completion_handler<void(boost::system::error_code, std::size_t)> h) {
     require_sockets("socket_count");
+    if (detail::cluster_of(*this, opt)) {
+        // Counted from the sockets every server reports.
+        detail::fetch_handler count([h = std::move(h)](boost::system::error_code ec,
+                                                       std::vector<remote_socket> all) mutable {
+            std::move(h)(ec, all.size());
+        });
+        return start_fetch(std::move(opt), std::move(count));
+    }
     gather<std::size_t, std::size_t>(
         [opt = std::move(opt)](detail::nsp_shard_base& sh) {
             std::size_t n = 0;
@@ -918,40 +977,97 @@ inline void name_space::start_count(
 }
 
 inline void name_space::start_all_rooms(
-    boost::asio::any_completion_handler<void(boost::system::error_code, std::vector<room_info>)>
-        h) {
+    boost::asio::any_completion_handler<void(boost::system::error_code, std::vector<room_info>)> h,
+    bool here_only) {
     require_sockets("all_rooms");
     using part = std::vector<room_info>;
-    gather<part, part>(
-        [](detail::nsp_shard_base& sh) {
-            part out;
-            sh.visit_rooms([&](std::string const& r, std::size_t n) { out.push_back({r, n}); });
-            return out;
-        },
-        [](std::vector<part>& parts) {
-            // The same room may have members on several shards: one entry, sizes added.
-            boost::unordered_flat_map<std::string, std::size_t, adapter::detail::string_hash,
-                                      std::equal_to<>>
-                sizes;
-            for (auto const& p : parts)
-                for (auto const& r : p)
-                    sizes[r.name] += r.size;
-            part all;
-            all.reserve(sizes.size());
-            for (auto& [name, n] : sizes)
-                all.push_back({name, n});
-            std::sort(all.begin(), all.end(),
-                      [](room_info const& a, room_info const& b) { return a.name < b.name; });
-            return all;
-        },
-        std::move(h));
+    auto const rooms_part = [](detail::nsp_shard_base& sh) {
+        part out;
+        sh.visit_rooms([&](std::string const& r, std::size_t n) { out.push_back({r, n}); });
+        return out;
+    };
+    auto const combine = [](std::vector<part>& parts) {
+        // The same room may have members on several shards: one entry, sizes added.
+        boost::unordered_flat_map<std::string, std::size_t, adapter::detail::string_hash,
+                                  std::equal_to<>>
+            sizes;
+        for (auto const& p : parts)
+            for (auto const& r : p)
+                sizes[r.name] += r.size;
+        part all;
+        all.reserve(sizes.size());
+        for (auto& [name, n] : sizes)
+            all.push_back({name, n});
+        std::sort(all.begin(), all.end(),
+                  [](room_info const& a, room_info const& b) { return a.name < b.name; });
+        return all;
+    };
+    auto* c = here_only ? nullptr : server_->cluster_node();
+    if (!c)
+        return gather<part, part>(rooms_part, combine, std::move(h));
+    detail::rooms_handler then_cluster([self = shared_from_this(), c, h = std::move(h)](
+                                           boost::system::error_code, part local) mutable {
+        c->all_rooms(*self, std::move(local), std::move(h));
+    });
+    gather<part, part>(rooms_part, combine, std::move(then_cluster));
+}
+
+inline void name_space::broadcast_with_ack_local(detail::payload p,
+                                                 adapter::broadcast_options const& opt,
+                                                 std::chrono::milliseconds timeout,
+                                                 detail::local_ack_callbacks cb) {
+    // One packet, one ack id for every recipient (ids are unique in the namespace), as
+    // Socket.IO does.
+    struct count {
+        std::mutex m;
+        std::size_t clients = 0;
+        std::size_t shards_left;
+    };
+    auto const counted = std::make_shared<count>();
+    counted->shards_left = shards_.size();
+    auto const id = next_ack_id();
+    std::shared_ptr<boost::json::array const> args;
+    if (any_outgoing_)
+        args = std::make_shared<boost::json::array const>(p.args);
+    auto m = detail::encode_message(detail::make_packet(protocol::socketio::packet_type::event,
+                                                        name_, std::move(p.args), id,
+                                                        std::move(p.attachments)));
+    auto const shared_cb = std::make_shared<detail::local_ack_callbacks const>(std::move(cb));
+    on_each_shard([counted, shared_cb, id, m, args, opt, timeout](detail::nsp_shard_base& sh) {
+        std::size_t waiting = 0;
+        for (auto& s : detail::selected_sockets(sh, opt)) {
+            socket::ack_handler answer = [shared_cb](boost::system::error_code ec,
+                                                     arguments reply) {
+                if (ec == error::timeout)
+                    return; // the broadcast's own timer decides
+                if (ec)
+                    return shared_cb->gone();
+                shared_cb->answer(reply.empty() ? boost::json::value() : std::move(reply.front()));
+            };
+            if (!s->expect_ack(id, timeout, answer))
+                continue;
+            ++waiting;
+            if (args)
+                s->nsp().call_any_outgoing(*s, *args);
+            if (s->deliver(m, opt.is_volatile) != transport::send_status::queued)
+                s->finish_ack(id, error::disconnected, {}); // will never be answered
+        }
+        std::unique_lock lock(counted->m);
+        counted->clients += waiting;
+        if (--counted->shards_left != 0)
+            return;
+        auto const total = counted->clients;
+        lock.unlock();
+        shared_cb->client_count(total);
+    });
 }
 
 inline void name_space::start_broadcast_ack(
     detail::payload p, adapter::broadcast_options const& opt, std::chrono::milliseconds timeout,
     boost::asio::any_completion_handler<void(boost::system::error_code, boost::json::array)> h) {
-    // One packet, one ack id for every recipient (ids are unique in the namespace), as
-    // Socket.IO does; each recipient's answer is counted here.
+    // Each server (this one and, with a cluster, every other) reports how many clients it
+    // sent the packet to, then their answers: done when every server has reported and every
+    // client it counted has answered or gone.
     struct state {
         // The handler is move-constructed, never move-assigned: see socket::expect_ack on
         // Boost 1.81's any_completion_handler.
@@ -963,9 +1079,10 @@ inline void name_space::start_broadcast_ack(
             , timer(ex) {}
         std::mutex m;
         boost::json::array responses;
-        std::size_t expected = 0; // recipients found so far
+        std::optional<std::size_t> servers; // known once the cluster has counted them
+        std::size_t servers_reported = 0;
+        std::size_t expected = 0; // recipients reported so far
         std::size_t finished = 0; // answered, gone, or dropped
-        std::size_t shards_left = 0;
         bool done = false;
         boost::asio::any_completion_handler<void(boost::system::error_code, boost::json::array)> h;
         boost::asio::any_io_executor home;
@@ -978,53 +1095,92 @@ inline void name_space::start_broadcast_ack(
             detail::complete_on(home, std::move(h), ec, std::move(responses));
         }
         void check() {
-            if (!done && shards_left == 0 && finished == expected)
+            if (!done && servers && servers_reported >= *servers && finished >= expected)
                 finish({});
+        }
+        void client_count(std::size_t n) {
+            std::lock_guard lock(m);
+            expected += n;
+            ++servers_reported;
+            check();
+        }
+        void answer(boost::json::value v) {
+            std::lock_guard lock(m);
+            if (done)
+                return;
+            responses.push_back(std::move(v));
+            ++finished;
+            check();
         }
     };
     auto st = std::make_shared<state>(server_->home_executor(), std::move(h));
-    st->shards_left = shards_.size();
     st->timer.expires_after(timeout);
     st->timer.async_wait([st](boost::system::error_code ec) {
         std::lock_guard lock(st->m);
         if (!ec && !st->done)
             st->finish(error::timeout);
     });
-    auto const id = next_ack_id();
-    std::shared_ptr<boost::json::array const> args;
-    if (any_outgoing_)
-        args = std::make_shared<boost::json::array const>(p.args);
-    auto m = detail::encode_message(detail::make_packet(protocol::socketio::packet_type::event,
-                                                        name_, std::move(p.args), id,
-                                                        std::move(p.attachments)));
-    on_each_shard([st, id, m, args, opt, timeout](detail::nsp_shard_base& sh) {
-        std::size_t waiting = 0;
-        for (auto& s : detail::selected_sockets(sh, opt)) {
-            socket::ack_handler answer = [st](boost::system::error_code ec, arguments reply) {
-                if (ec == error::timeout)
-                    return; // the broadcast's own timer decides
-                std::lock_guard lock(st->m);
-                if (st->done)
-                    return;
-                if (!ec)
-                    st->responses.push_back(reply.empty() ? boost::json::value()
-                                                          : std::move(reply.front()));
-                ++st->finished;
-                st->check();
-            };
-            if (!s->expect_ack(id, timeout, answer))
-                continue;
-            ++waiting;
-            if (args)
-                s->nsp().call_any_outgoing(*s, *args);
-            if (s->deliver(m, opt.is_volatile) != transport::send_status::queued)
-                s->finish_ack(id, error::disconnected, {}); // will never be answered
-        }
-        std::lock_guard lock(st->m);
-        st->expected += waiting;
-        --st->shards_left;
-        st->check();
-    });
+    if (auto* c = detail::cluster_of(*this, opt)) {
+        c->broadcast_with_ack(*this, p, opt, timeout,
+                              {.server_count =
+                                   [st](std::size_t n) {
+                                       std::lock_guard lock(st->m);
+                                       st->servers = std::max<std::size_t>(n, 1);
+                                       st->check();
+                                   },
+                               .client_count = [st](std::size_t n) { st->client_count(n); },
+                               .answer = [st](boost::json::value v) { st->answer(std::move(v)); }});
+    } else {
+        st->servers = 1;
+    }
+    broadcast_with_ack_local(std::move(p), opt, timeout,
+                             {.client_count = [st](std::size_t n) { st->client_count(n); },
+                              .answer = [st](boost::json::value v) { st->answer(std::move(v)); },
+                              .gone =
+                                  [st] {
+                                      std::lock_guard lock(st->m);
+                                      if (st->done)
+                                          return;
+                                      ++st->finished;
+                                      st->check();
+                                  }});
+}
+
+inline void name_space::start_server_count(detail::count_handler h) {
+    if (auto* c = server_->cluster_node())
+        return c->server_count(*this, std::move(h));
+    detail::complete_on(server_->home_executor(), std::move(h), boost::system::error_code{},
+                        std::size_t{1});
+}
+
+inline void name_space::start_server_side_emit(detail::payload p) {
+    if (auto* c = server_->cluster_node())
+        c->server_side_emit(*this, p);
+}
+
+inline void name_space::start_server_side_emit_with_ack(detail::payload p,
+                                                        detail::responses_handler h) {
+    if (auto* c = server_->cluster_node())
+        return c->server_side_emit_with_ack(*this, p, std::move(h));
+    // No other server to answer.
+    detail::complete_on(server_->home_executor(), std::move(h), boost::system::error_code{},
+                        boost::json::array{});
+}
+
+inline void name_space::call_server_side(boost::json::array args, server_reply reply) {
+    if (args.empty() || !args.front().is_string())
+        return;
+    auto const it = server_handlers_.find(std::string_view(args.front().get_string()));
+    if (it == server_handlers_.end())
+        return;
+    args.erase(args.begin());
+    try {
+        it->second(args, std::move(reply));
+    } catch (std::exception const& e) {
+        server_->log(log_level::error, "server-side handler of " + name_ + " threw: " + e.what());
+    } catch (...) {
+        server_->log(log_level::error, "server-side handler of " + name_ + " threw");
+    }
 }
 
 inline void name_space::dispatch(socket& s, detail::event_call const& call) {

@@ -269,9 +269,10 @@ struct json_handler {
 
 /// Parses client JSON (RFC 8259, valid UTF-8 only) with a bounded nesting depth, reading
 /// numbers as JSON.parse does (the nearest double).
-inline result<boost::json::value> parse_json(std::string_view text) {
+inline result<boost::json::value> parse_json(std::string_view text,
+                                             std::size_t max_depth = max_json_depth) {
     boost::json::parse_options opt;
-    opt.max_depth = max_json_depth;
+    opt.max_depth = max_depth;
     boost::json::basic_parser<detail::json_handler> p(opt);
     p.handler().st.reset();
     boost::system::error_code ec;
