@@ -29,20 +29,21 @@ asan_flags="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-san
 cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DROOMCAST_BUILD_EXAMPLES=ON \
     -DROOMCAST_BUILD_DOCS=OFF -DCMAKE_CXX_FLAGS="$asan_flags" >/dev/null
 cmake --build build/asan --target roomcast_unit_tests roomcast_server_tests features_server \
-    multiroom_chat lobby
+    multiroom_chat lobby roomcast_redis_tests cluster_node
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build/asan --output-on-failure --timeout 900 -j2 \
-    -R '^(unit|server|(features|multiroom_chat|lobby)_(node|python).*)$'
+    -R '^(unit|server|redis|(features|multiroom_chat|lobby)_(node|python).*|cluster_peer_.*)$'
 
 # TSan (clang): what runs on two shards, the wire tests and real clients with two threads.
 cmake -S . -B build/tsan -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug \
     -DROOMCAST_BUILD_EXAMPLES=ON -DROOMCAST_BUILD_DOCS=OFF \
     -DCMAKE_CXX_FLAGS="-O1 -g -fsanitize=thread" -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread \
     >/dev/null
-cmake --build build/tsan --target roomcast_server_tests features_server multiroom_chat lobby
+cmake --build build/tsan --target roomcast_server_tests features_server multiroom_chat lobby \
+    roomcast_redis_tests cluster_node
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
     ctest --test-dir build/tsan --output-on-failure --timeout 900 -j2 \
-    -R '^(server|(features|multiroom_chat|lobby)_(node|python)_threads2)$'
+    -R '^(server|redis|(features|multiroom_chat|lobby)_(node|python)_threads2|cluster_(peer|faults_peer)_.*_threads2)$'
 
 # The decoders under libFuzzer (clang, with ASan and UBSan), each for a bounded time.
 scripts/fuzz.sh 60

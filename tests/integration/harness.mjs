@@ -2,7 +2,8 @@
 // loopback port, waits for it to be ready (never a fixed sleep), bounds every wait, fails a
 // wait at once if the server dies, and stops the process (SIGTERM, then SIGKILL) even when a
 // test fails. Peers are real socket.io-client sockets that record every event from before
-// they connect, so nothing is missed between an emit and a wait.
+// they connect, so nothing is missed between an emit and a wait. RedisProcess runs a
+// throwaway Redis server (cluster suites), with the same bounded start and stop.
 //
 // Environment (read by every suite): ROOMCAST_WAIT_MS (bound of every single wait, default
 // 4000), ROOMCAST_STARTUP_MS (bound of server start-up, default 10000), ROOMCAST_VERBOSE=1
@@ -342,5 +343,126 @@ export class Peer {
   dispose() {
     try { this.socket.disconnect(); } catch { /* ignore */ }
     this.socket.removeAllListeners();
+  }
+}
+
+const REDIS_SERVER = process.env.ROOMCAST_REDIS_SERVER || '/usr/bin/redis-server';
+
+/// Whether a Redis server answers PING on 127.0.0.1:`port` (raw RESP over TCP).
+function redisPing(port) {
+  return new Promise(resolve => {
+    const sock = net.connect({ host: '127.0.0.1', port });
+    let reply = '';
+    const done = ok => { sock.removeAllListeners(); sock.destroy(); resolve(ok); };
+    sock.setTimeout(500, () => done(false));
+    sock.once('connect', () => sock.write('*1\r\n$4\r\nPING\r\n'));
+    sock.on('data', chunk => {
+      reply += chunk.toString();
+      if (reply.includes('\r\n')) done(reply.startsWith('+PONG\r\n'));
+    });
+    sock.once('error', () => done(false));
+    sock.once('close', () => done(false));
+  });
+}
+
+/// A Redis server (`/usr/bin/redis-server`, or ROOMCAST_REDIS_SERVER) on a free loopback port,
+/// without persistence. `await RedisProcess.start()` returns once it answers PING; `stop()`
+/// (SIGTERM, then SIGKILL after STOP_MS) and `restart()` (on the same port) simulate an outage.
+/// `url` is redis://127.0.0.1:P, `address` is 127.0.0.1:P (the --redis argument of the nodes).
+export class RedisProcess {
+  static async start() {
+    const r = new RedisProcess();
+    r.port = await freePort();
+    r.output = '';
+    await r._start();
+    return r;
+  }
+
+  get url() { return `redis://127.0.0.1:${this.port}`; }
+  get address() { return `127.0.0.1:${this.port}`; }
+
+  async _start() {
+    this.exited = null;
+    this.stopping = false;
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+    this.what = `${REDIS_SERVER} --port ${this.port}`;
+    this.proc = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(this);
+    const collect = chunk => {
+      const text = chunk.toString();
+      this.output = (this.output + text).slice(-20000);
+      if (VERBOSE) process.stderr.write(`[redis] ${text}`);
+    };
+    this.proc.stdout.on('data', collect);
+    this.proc.stderr.on('data', collect);
+    this.exitPromise = new Promise(resolve => {
+      this.proc.once('exit', (code, signal) => {
+        this.exited = { code, signal };
+        running.delete(this);
+        resolve(this.exited);
+      });
+    });
+    this.proc.once('error', err => {
+      this.exited = this.exited || { code: null, signal: null, error: err };
+      running.delete(this);
+    });
+    const deadline = Date.now() + STARTUP_MS;
+    try {
+      for (;;) {
+        if (this.exited) {
+          throw new Error(`${this.what} exited during start-up (${this.exited.error?.message ??
+            `code ${this.exited.code}, signal ${this.exited.signal}`})${this.tail()}`);
+        }
+        if (await redisPing(this.port)) return;
+        if (Date.now() > deadline) {
+          throw new Error(`${this.what} did not answer PING on 127.0.0.1:${this.port} within ${STARTUP_MS} ms${this.tail()}`);
+        }
+        await sleep(50);
+      }
+    } catch (err) {
+      this.stopping = true; // not ready: do not leave it running
+      if (!this.exited) this.proc.kill('SIGKILL');
+      throw err;
+    }
+  }
+
+  tail() {
+    const t = this.output.slice(-4000);
+    return t ? `\n--- redis output (tail) ---\n${t}\n--- end of redis output ---` : ' (redis printed nothing)';
+  }
+
+  /// Whether the process has exited without being stopped.
+  get diedUnexpectedly() { return Boolean(this.exited) && !this.stopping; }
+
+  /// Throws, with Redis's output, if the process has exited without being stopped.
+  checkAlive() {
+    if (this.diedUnexpectedly) {
+      throw new Error(`${this.what} exited unexpectedly (code ${this.exited.code}, signal ${this.exited.signal})${this.tail()}`);
+    }
+  }
+
+  /// SIGTERM, then SIGKILL after STOP_MS; fails unless it exits with status 0 on SIGTERM.
+  async stop() {
+    if (!this.proc || this.exited) return;
+    this.stopping = true;
+    this.proc.kill('SIGTERM');
+    let timer;
+    const r = await Promise.race([
+      this.exitPromise,
+      new Promise(res => { timer = setTimeout(() => res('timeout'), STOP_MS); }),
+    ]);
+    clearTimeout(timer);
+    if (r === 'timeout') {
+      this.proc.kill('SIGKILL');
+      await this.exitPromise;
+      throw new Error(`${this.what} did not stop within ${STOP_MS} ms of SIGTERM${this.tail()}`);
+    }
+    assert.equal(this.exited.code, 0, `${this.what} exited with ${JSON.stringify(this.exited)}${this.tail()}`);
+  }
+
+  /// Stops it (if running) and starts it again on the same port, empty.
+  async restart() {
+    await this.stop();
+    await this._start();
   }
 }

@@ -757,9 +757,8 @@ TEST_CASE("redis wire: rooms given as numbers are read as their text", "[redis][
     CHECK(m.opt.except == strings{"0", "1099511627776"});
 }
 
-// BUG (wire.hpp, rooms_from): a room that is a number with a fraction is read as Boost.JSON's
-// serialization of the double ("1.5E0"), not as JavaScript's String(1.5) ("1.5"), so it names
-// no room a JavaScript server or a roomcast user would name. Kept to pass once fixed.
+// A room that is a number with a fraction is named as JavaScript's String(1.5) names it
+// ("1.5"), not as a serialized double ("1.5E0") that no server would name.
 TEST_CASE("redis wire: rooms given as fractional numbers are read as JavaScript writes them",
           "[redis][wire]") {
     // io.to(5).except(1.5).emit("ev"), from the Node adapter.
@@ -1058,12 +1057,9 @@ TEST_CASE("redis wire: decode_message refuses what is not an object, and never t
     }
 }
 
-// BUG (wire.hpp, decode_message): JSON is parsed with boost::json::parse's defaults rather than
-// roomcast's protocol::parse_json: nesting is bounded at Boost's 32 levels (a client's own JSON
-// may nest 64, and the MessagePack path takes max_message_depth, 72), so a Node server's
-// serverSideEmit or fetchSockets answer carrying such data is dropped; and numbers are read by
-// Boost 1.81's parser, which often misses the nearest double that JSON.parse gives
-// (-97.57019231092363 reads as -97.570192310923645). Kept to pass once fixed.
+// JSON from other servers is read as a client's is (protocol::parse_json): a payload as deep as
+// a client may send still fits in a request around it, and numbers are the nearest double, as
+// JSON.parse reads them (Boost 1.81's parser reads -97.57019231092363 as -97.570192310923645).
 TEST_CASE("redis wire: decode_message reads JSON as roomcast reads a client's", "[redis][wire]") {
     // serverSideEmit("ev", x) where x is as deep as a client may send (64 levels in all).
     json::array const data{"ev", nested(63)};
@@ -1096,11 +1092,9 @@ TEST_CASE("redis wire: type_of and string_of", "[redis][wire]") {
     CHECK(wire::string_of(js_object(R"({"requestId":""})"), "requestId").empty());
 }
 
-// BUG (wire.hpp, type_of): a type that is a number but no whole one is truncated to an
-// integer, so {"type": 2.5} reads as remote_join (2) and {"type": -0.5} as sockets (0), where
-// the Node adapter's `switch (request.type)` matches no case; and a number outside int64's
-// range is cast to int64, which is undefined behaviour (UBSan's float-cast-overflow reports
-// it for {"type": 1e300}; x86 gives INT64_MIN). Kept to pass once fixed.
+// A type that is no whole number is no request type, as the Node adapter's
+// `switch (request.type)` matches no case for it: never truncated to one ({"type": 2.5} is not
+// remote_join), and a huge one is never cast (which would be undefined behaviour).
 TEST_CASE("redis wire: type_of is -1 for a number that is no request type", "[redis][wire]") {
     CHECK(wire::type_of(js_object(R"({"type":2.5})")) == -1);
     CHECK(wire::type_of(js_object(R"({"type":-0.5})")) == -1);
