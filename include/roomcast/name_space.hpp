@@ -34,7 +34,8 @@ struct room_info {
     std::size_t size;
 };
 
-/// Answers a server-side event: called once with this server's answer.
+/// Answers a server-side event: called once, from any thread, with this server's answer,
+/// while the server exists.
 using server_reply = std::function<void(boost::json::value answer)>;
 /// Handles a server-side event from another server: `f(args, reply)`, with the arguments
 /// after the event name; `reply` is empty unless the sender waits for answers.

@@ -5,6 +5,7 @@
 #include <roomcast/adapter/redis/connection.hpp>
 #include <roomcast/adapter/redis/wire.hpp>
 #include <roomcast/convert.hpp>
+#include <roomcast/detail/complete.hpp>
 #include <roomcast/redis_options.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
@@ -40,6 +41,13 @@ struct emitter_link : std::enable_shared_from_this<emitter_link> {
         conn = std::make_shared<adapter::redis::connection>(std::move(ex), co);
     }
 
+    // The last emitter gone without close(): the connection must not go on reconnecting.
+    ~emitter_link() {
+        boost::asio::post(conn->get_executor(), [c = conn] { c->close(); });
+    }
+    emitter_link(emitter_link const&) = delete;
+    emitter_link& operator=(emitter_link const&) = delete;
+
     void start() {
         boost::asio::dispatch(conn->get_executor(), [self = shared_from_this()] {
             self->conn->on_state(
@@ -60,7 +68,7 @@ struct emitter_link : std::enable_shared_from_this<emitter_link> {
                     return;
                 if (self->conn->connected() && self->waiting.empty())
                     return self->conn->command({"PUBLISH", std::move(c), std::move(m)});
-                if (self->waiting_bytes + m.size() > max_waiting_bytes)
+                if (self->waiting_bytes + c.size() + m.size() > max_waiting_bytes)
                     return; // Redis has been away too long: dropped, as the adapter drops
                 self->waiting_bytes += c.size() + m.size();
                 self->waiting.push_back({std::move(c), std::move(m)});
@@ -87,8 +95,9 @@ struct emitter_link : std::enable_shared_from_this<emitter_link> {
     /// Completes once everything published before has been taken by Redis.
     void flush_now(std::shared_ptr<flush_handler> h) {
         // Redis answers in order: once PING is answered, every PUBLISH before it was taken.
-        conn->command({"PING"}, [h](boost::system::error_code ec, adapter::redis::reply const&) {
-            std::move (*h)(ec);
+        conn->command({"PING"}, [h, ex = conn->get_executor()](boost::system::error_code ec,
+                                                               adapter::redis::reply const&) {
+            complete_on(ex, std::move(*h), ec);
         });
     }
 
@@ -96,8 +105,8 @@ struct emitter_link : std::enable_shared_from_this<emitter_link> {
         auto shared = std::make_shared<flush_handler>(std::move(h));
         boost::asio::dispatch(conn->get_executor(), [self = shared_from_this(), shared] {
             if (self->closed)
-                return std::move(*shared)(
-                    adapter::redis::make_error_code(adapter::redis::error::closed));
+                return complete_on(self->conn->get_executor(), std::move(*shared),
+                                   adapter::redis::make_error_code(adapter::redis::error::closed));
             if (!self->conn->connected())
                 return self->flushes.push_back(shared); // after the messages waiting
             self->flush_now(shared);
@@ -112,7 +121,8 @@ struct emitter_link : std::enable_shared_from_this<emitter_link> {
             auto pending = std::move(self->flushes);
             self->flushes.clear();
             for (auto& f : pending)
-                std::move (*f)(adapter::redis::make_error_code(adapter::redis::error::closed));
+                complete_on(self->conn->get_executor(), std::move(*f),
+                            adapter::redis::make_error_code(adapter::redis::error::closed));
             self->waiting.clear();
             self->conn->close();
         });
@@ -142,7 +152,8 @@ struct emitter_link : std::enable_shared_from_this<emitter_link> {
 /// once Redis has taken everything emitted before it. An emitter is a value: `to`, `of` and
 /// the rest return new ones sharing the connection; `close()` closes it for all of them.
 ///
-/// Threads: callable from any thread; the connection's work runs on `ex`.
+/// Threads: callable from any thread; the connection's work runs on `ex`, which must run
+/// its handlers one at a time (an io_context on one thread, or a strand).
 class redis_emitter {
 public:
     explicit redis_emitter(boost::asio::any_io_executor ex, redis_options opt = {})

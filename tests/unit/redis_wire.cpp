@@ -776,7 +776,7 @@ TEST_CASE("redis wire: rooms given as fractional numbers are read as JavaScript 
     strings attachments;
     auto const join =
         message_ok(R"({"type":2,"opts":{"rooms":[1.5],"except":[]},"rooms":["x"]})", attachments);
-    CHECK(wire::selection_from(join.if_contains("opts")).rooms == strings{"1.5"});
+    CHECK(wire::selection_from(join.if_contains("opts"))->rooms == strings{"1.5"});
     auto const many = js(R"([0.1, -0.5, 2.25])");
     CHECK(wire::rooms_from(&many) == strings{"0.1", "-0.5", "2.25"});
 }
@@ -852,10 +852,11 @@ TEST_CASE("redis wire: encode_broadcast_request writes the Node adapter's broadc
         CHECK(packet->at("nsp") == json::value(r.nsp));
         CHECK(got == attachments);
         auto const sel = wire::selection_from(req.if_contains("opts"));
-        CHECK(sel.rooms == r.opt.rooms);
-        CHECK(sel.except == r.opt.except);
-        CHECK(sel.is_volatile == r.opt.is_volatile);
-        CHECK(sel.local);
+        REQUIRE(sel);
+        CHECK(sel->rooms == r.opt.rooms);
+        CHECK(sel->except == r.opt.except);
+        CHECK(sel->is_volatile == r.opt.is_volatile);
+        CHECK(sel->local);
         CHECK(req.at("opts").at("flags").at("timeout") ==
               json::value(static_cast<std::int64_t>(r.timeout.count())));
     }
@@ -917,10 +918,11 @@ TEST_CASE("redis wire: decode_message reads the requests Node publishes as JSON"
         CHECK(wire::type_of(m) == static_cast<std::int64_t>(wire::request_type::remote_fetch));
         CHECK(wire::string_of(m, "requestId") == "Qw9eRt");
         auto const sel = wire::selection_from(m.if_contains("opts"));
-        CHECK(sel.rooms == strings{"r"});
-        CHECK(sel.except == strings{"s"});
-        CHECK(!sel.is_volatile);
-        CHECK(sel.local);
+        REQUIRE(sel);
+        CHECK(sel->rooms == strings{"r"});
+        CHECK(sel->except == strings{"s"});
+        CHECK(!sel->is_volatile);
+        CHECK(sel->local);
     }
     SECTION("socketsJoin: io.in(\"r\").except(\"s\").socketsJoin([\"x\", \"y\"])") {
         auto const m = message_ok(R"({"uid":"Ab3xYz","type":2,"opts":{"rooms":["r"],)"
@@ -928,8 +930,8 @@ TEST_CASE("redis wire: decode_message reads the requests Node publishes as JSON"
                                   attachments);
         CHECK(wire::type_of(m) == static_cast<std::int64_t>(wire::request_type::remote_join));
         CHECK(wire::string_of(m, "requestId").empty());
-        CHECK(wire::selection_from(m.if_contains("opts")).rooms == strings{"r"});
-        CHECK(wire::selection_from(m.if_contains("opts")).except == strings{"s"});
+        CHECK(wire::selection_from(m.if_contains("opts"))->rooms == strings{"r"});
+        CHECK(wire::selection_from(m.if_contains("opts"))->except == strings{"s"});
         CHECK(wire::rooms_from(m.if_contains("rooms")) == strings{"x", "y"});
     }
     SECTION("socketsLeave: io.in(\"r\").socketsLeave(\"x\")") {
@@ -937,7 +939,7 @@ TEST_CASE("redis wire: decode_message reads the requests Node publishes as JSON"
             R"({"uid":"Ab3xYz","type":3,"opts":{"rooms":["r"],"except":[]},"rooms":["x"]})",
             attachments);
         CHECK(wire::type_of(m) == static_cast<std::int64_t>(wire::request_type::remote_leave));
-        CHECK(wire::selection_from(m.if_contains("opts")).rooms == strings{"r"});
+        CHECK(wire::selection_from(m.if_contains("opts"))->rooms == strings{"r"});
         CHECK(wire::rooms_from(m.if_contains("rooms")) == strings{"x"});
     }
     SECTION("disconnectSockets: io.except(\"s\").disconnectSockets(true)") {
@@ -946,8 +948,9 @@ TEST_CASE("redis wire: decode_message reads the requests Node publishes as JSON"
             attachments);
         CHECK(wire::type_of(m) == static_cast<std::int64_t>(wire::request_type::remote_disconnect));
         auto const sel = wire::selection_from(m.if_contains("opts"));
-        CHECK(sel.rooms.empty());
-        CHECK(sel.except == strings{"s"});
+        REQUIRE(sel);
+        CHECK(sel->rooms.empty());
+        CHECK(sel->except == strings{"s"});
         CHECK(m.at("close") == json::value(true));
     }
     SECTION("serverSideEmit, without and with an acknowledgement") {
@@ -967,7 +970,7 @@ TEST_CASE("redis wire: decode_message reads the requests Node publishes as JSON"
             R"({"type":2,"opts":{"rooms":[5],"except":["s"]},"rooms":["x","y"]})", attachments);
         CHECK(wire::type_of(join) == 2);
         CHECK(wire::string_of(join, "uid").empty());
-        CHECK(wire::selection_from(join.if_contains("opts")).rooms == strings{"5"});
+        CHECK(wire::selection_from(join.if_contains("opts"))->rooms == strings{"5"});
         CHECK(wire::rooms_from(join.if_contains("rooms")) == strings{"x", "y"});
         // emitter.in("r").socketsLeave("x"), emitter.in("r").disconnectSockets(true)
         auto const leave = message_ok(
@@ -976,7 +979,7 @@ TEST_CASE("redis wire: decode_message reads the requests Node publishes as JSON"
         auto const disconnect = message_ok(
             R"({"type":4,"opts":{"rooms":["r"],"except":[]},"close":true})", attachments);
         CHECK(wire::type_of(disconnect) == 4);
-        CHECK(wire::selection_from(disconnect.if_contains("opts")).rooms == strings{"r"});
+        CHECK(wire::selection_from(disconnect.if_contains("opts"))->rooms == strings{"r"});
         // emitter.serverSideEmit("hello", 1, {a: [2]})
         auto const emit =
             message_ok(R"({"uid":"emitter","type":6,"data":["hello",1,{"a":[2]}]})", attachments);
@@ -1103,36 +1106,46 @@ TEST_CASE("redis wire: type_of is -1 for a number that is no request type", "[re
 
 TEST_CASE("redis wire: selection_from and rooms_from", "[redis][wire]") {
     auto const none = wire::selection_from(nullptr);
-    CHECK(none.rooms.empty());
-    CHECK(none.except.empty());
-    CHECK(!none.is_volatile);
-    CHECK(none.local);
+    REQUIRE(none);
+    CHECK(none->rooms.empty());
+    CHECK(none->except.empty());
+    CHECK(!none->is_volatile);
+    CHECK(none->local);
 
+    // A malformed selection is refused, never read as "every socket".
     auto const not_object = js(R"(["r"])");
-    CHECK(wire::selection_from(&not_object).rooms.empty());
-    CHECK(wire::selection_from(&not_object).local);
+    CHECK_FALSE(wire::selection_from(&not_object));
 
     // A broadcast's options as the adapter writes them, with every flag socket.io sets.
     auto const full =
-        js(R"({"rooms":["a",5,null,{"x":1},true,-2,["b"]],"except":["s","t"],)"
+        js(R"({"rooms":["a",5,-2],"except":["s","t"],)"
            R"("flags":{"volatile":true,"compress":false,"timeout":5000,"local":true}})");
     auto const sel = wire::selection_from(&full);
-    CHECK(sel.rooms == strings{"a", "5", "-2"});
-    CHECK(sel.except == strings{"s", "t"});
-    CHECK(sel.is_volatile);
-    CHECK(sel.local);
-    CHECK(sel.compress); // not read: roomcast does not compress frames
+    REQUIRE(sel);
+    CHECK(sel->rooms == strings{"a", "5", "-2"});
+    CHECK(sel->except == strings{"s", "t"});
+    CHECK(sel->is_volatile);
+    CHECK(sel->local);
+    CHECK(sel->compress); // not read: roomcast does not compress frames
 
-    for (auto text : {R"({"except":"s","flags":{"volatile":"yes"}})",
-                      R"({"rooms":{"0":"r"},"flags":{"volatile":1}})", R"({"flags":[true]})",
-                      R"({"flags":null,"rooms":null})", R"({"flags":{"volatile":false}})"}) {
+    for (auto text :
+         {R"({"except":"s"})", R"({"rooms":{"0":"r"}})", R"({"rooms":["a",null]})",
+          R"({"rooms":["a",{"x":1}]})", R"({"except":[true]})", R"({"rooms":[["b"]]})"}) {
+        INFO(text);
+        auto const v = js(text);
+        CHECK_FALSE(wire::selection_from(&v));
+    }
+    for (auto text :
+         {R"({"flags":{"volatile":"yes"}})", R"({"flags":{"volatile":1}})", R"({"flags":[true]})",
+          R"({"flags":null,"rooms":null})", R"({"flags":{"volatile":false}})"}) {
         INFO(text);
         auto const v = js(text);
         auto const s = wire::selection_from(&v);
-        CHECK(s.rooms.empty());
-        CHECK(s.except.empty());
-        CHECK(!s.is_volatile);
-        CHECK(s.local);
+        REQUIRE(s);
+        CHECK(s->rooms.empty());
+        CHECK(s->except.empty());
+        CHECK(!s->is_volatile);
+        CHECK(s->local);
     }
 
     CHECK(wire::rooms_from(nullptr).empty());
@@ -1148,6 +1161,7 @@ TEST_CASE("redis wire: selection_from and rooms_from", "[redis][wire]") {
     auto const written = json::value(wire::selection(opt));
     CHECK(written == js(R"({"rooms":["a","b"],"except":["c"]})"));
     auto const back = wire::selection_from(&written);
-    CHECK(back.rooms == opt.rooms);
-    CHECK(back.except == opt.except);
+    REQUIRE(back);
+    CHECK(back->rooms == opt.rooms);
+    CHECK(back->except == opt.except);
 }

@@ -103,23 +103,26 @@ public:
         });
     }
 
+    // Posted, never run in place: the server calls these under its namespaces' lock, and
+    // their order must be the lock's (a child dropped and made again must end subscribed).
     void add_namespace(std::shared_ptr<name_space> const& nsp) override {
-        boost::asio::dispatch(
-            ex_, [this, weak = std::weak_ptr<name_space>(nsp), name = nsp->name()] {
-                adapter::redis::channels const ch(opt_.key, name);
-                patterns_.insert_or_assign(ch.pattern, weak);
-                channels_.insert_or_assign(ch.request, channel_entry{weak, true});
-                channels_.insert_or_assign(ch.response, channel_entry{weak, false});
-                channels_.insert_or_assign(ch.response_for(uid_), channel_entry{weak, false});
-                sub_->psubscribe(ch.pattern);
-                sub_->subscribe(ch.request);
-                sub_->subscribe(ch.response);
-                sub_->subscribe(ch.response_for(uid_));
-            });
+        boost::asio::post(ex_, [this, weak = std::weak_ptr<name_space>(nsp), name = nsp->name()] {
+            if (weak.expired())
+                return;
+            adapter::redis::channels const ch(opt_.key, name);
+            patterns_.insert_or_assign(ch.pattern, weak);
+            channels_.insert_or_assign(ch.request, channel_entry{weak, true});
+            channels_.insert_or_assign(ch.response, channel_entry{weak, false});
+            channels_.insert_or_assign(ch.response_for(uid_), channel_entry{weak, false});
+            sub_->psubscribe(ch.pattern);
+            sub_->subscribe(ch.request);
+            sub_->subscribe(ch.response);
+            sub_->subscribe(ch.response_for(uid_));
+        });
     }
 
     void remove_namespace(std::string const& name) override {
-        boost::asio::dispatch(ex_, [this, name] {
+        boost::asio::post(ex_, [this, name] {
             adapter::redis::channels const ch(opt_.key, name);
             patterns_.erase(ch.pattern);
             for (auto const& c : {ch.request, ch.response, ch.response_for(uid_)}) {
@@ -178,6 +181,9 @@ public:
         auto shared = std::make_shared<count_handler>(std::move(h));
         boost::asio::dispatch(ex_, [this, home = server_->home_executor(), shared,
                                     ch = adapter::redis::channels(opt_.key, nsp.name()).request] {
+            if (!up()) // only this one is reachable
+                return complete_on(home, std::move(*shared), boost::system::error_code{},
+                                   std::size_t{1});
             count_servers(ch, [home, shared](boost::system::error_code ec, std::size_t n) {
                 complete_on(home, std::move(*shared), ec, n);
             });
@@ -191,8 +197,9 @@ public:
 
     void server_side_emit_with_ack(name_space& nsp, payload const& p,
                                    responses_handler h) override {
+        auto req = server_side_request(p); // throws for binary, before taking the handler
         auto r = std::make_shared<answers_request>(server_->home_executor(), std::move(h));
-        ask_others(nsp.name(), std::move(r), server_side_request(p));
+        ask_others(nsp.name(), std::move(r), std::move(req));
     }
 
     void broadcast_with_ack(name_space& nsp, payload const& p,
@@ -206,8 +213,13 @@ public:
                                     cb = std::move(callbacks),
                                     ch = adapter::redis::channels(opt_.key, nsp.name())
                                              .request]() mutable {
-            auto const count = cb.server_count;
-            if (closed_ || !pub_->connected())
+            // Reported once: this server alone if the request could not go out.
+            auto const counted = std::make_shared<bool>(false);
+            auto const count = [counted, f = cb.server_count](std::size_t n) {
+                if (!std::exchange(*counted, true))
+                    f(n);
+            };
+            if (closed_ || !up())
                 return count(1); // nobody else to wait for
             auto& a = acks_.emplace(id, ack_request{std::move(cb), {ex_, timeout}}).first->second;
             // Answers that come later are not waited for any more.
@@ -215,7 +227,11 @@ public:
                 if (!ec)
                     acks_.erase(id);
             });
-            pub_->command({"PUBLISH", ch, std::move(msg)});
+            pub_->command({"PUBLISH", ch, msg},
+                          [count](boost::system::error_code ec, adapter::redis::reply const&) {
+                              if (ec)
+                                  count(1);
+                          });
             count_servers(
                 ch, [count](boost::system::error_code ec, std::size_t n) { count(ec ? 1 : n); });
         });
@@ -396,11 +412,13 @@ private:
             ex_, [this, nsp = std::move(nsp), r = std::move(r), req = std::move(req)]() mutable {
                 if (closed_)
                     return r->finish(boost::asio::error::operation_aborted);
+                if (!up())
+                    return r->finish({}); // no other server reachable: what this one has
                 auto const ch = adapter::redis::channels(opt_.key, nsp).request;
                 count_servers(ch, [this, ch, r, req = std::move(req)](boost::system::error_code ec,
                                                                       std::size_t n) mutable {
                     if (ec || n <= 1 || closed_)
-                        return r->finish(ec); // no other server to ask, or none reachable
+                        return r->finish({}); // no other server to ask, or none reachable
                     r->expected = n - 1;
                     auto id = transport::detail::random_id();
                     req.emplace("requestId", id);
@@ -432,6 +450,9 @@ private:
                 });
             });
     }
+
+    /// Both connections up: other servers can be asked and can answer.
+    bool up() const noexcept { return up_[0] && up_[1]; }
 
     void on_state(int which, bool up, boost::system::error_code ec) {
         bool const was = up_[0] && up_[1];
@@ -501,14 +522,19 @@ private:
         case request_type::remote_fetch: {
             if (requests_.contains(id) || from == uid_)
                 return; // this server's own request
-            auto sel = type == request_type::sockets
-                           ? adapter::broadcast_options{.rooms = adapter::redis::rooms_from(
-                                                            req.if_contains("rooms")),
-                                                        .local = true}
-                           : adapter::redis::selection_from(opts);
+            std::optional<adapter::broadcast_options> sel;
+            if (type == request_type::remote_fetch) {
+                sel = adapter::redis::selection_from(opts);
+            } else if (auto rooms = adapter::redis::room_list(req.if_contains("rooms"))) {
+                sel.emplace();
+                sel->rooms = std::move(*rooms);
+                sel->local = true;
+            }
+            if (!sel)
+                return reject("request", adapter::redis::malformed_message());
             bool const ids_only = type == request_type::sockets;
             nsp->start_fetch(
-                std::move(sel),
+                std::move(*sel),
                 fetch_handler([this, name, from, id, ids_only](boost::system::error_code,
                                                                std::vector<remote_socket> found) {
                     boost::json::array list;
@@ -577,6 +603,8 @@ private:
                 !adapter::redis::check_event_packet(packet->get_object()))
                 return reject("broadcast request", adapter::redis::malformed_message());
             auto sel = adapter::redis::selection_from(opts);
+            if (!sel)
+                return reject("broadcast request", adapter::redis::malformed_message());
             auto timeout = opt_.requests_timeout;
             if (auto const* o = opts ? opts->if_object() : nullptr)
                 if (auto const* f = o->if_contains("flags"); f && f->is_object())
@@ -585,7 +613,7 @@ private:
                         timeout = std::chrono::milliseconds(*t);
             payload p{std::move(packet->get_object()["data"].get_array()), std::move(attachments)};
             nsp->broadcast_with_ack_local(
-                std::move(p), sel, timeout,
+                std::move(p), *sel, timeout,
                 {.client_count =
                      [this, name, from, id](std::size_t n) {
                          respond(name, from,
@@ -616,8 +644,12 @@ private:
         if (opts && opts->is_object()) {
             if (from == uid_)
                 return; // done here already, when it was asked
-            sel = adapter::redis::selection_from(opts);
-            rooms = adapter::redis::rooms_from(req.if_contains("rooms"));
+            auto s = adapter::redis::selection_from(opts);
+            auto r = adapter::redis::room_list(req.if_contains("rooms"));
+            if (!s || !r)
+                return reject("request", adapter::redis::malformed_message());
+            sel = std::move(*s);
+            rooms = std::move(*r);
         } else {
             // The older form, one socket by id: answered once done.
             auto sid = adapter::redis::string_of(req, "sid");

@@ -126,6 +126,9 @@ void run_chain(Chain chain, std::size_t i, std::shared_ptr<socket> s, next::cont
 // --- server_core ---------------------------------------------------------------------------
 
 inline server_core::~server_core() {
+    // A cluster node's connections and timers belong to the first shard's context: they go
+    // while it exists (handlers still queued there are destroyed with it, never run).
+    cluster_.reset();
     // Pending handlers of the contexts hold sessions and clients: destroy them while the
     // namespaces those refer to still exist.
     shards_.clear();
@@ -955,10 +958,11 @@ inline void name_space::start_count(
     require_sockets("socket_count");
     if (detail::cluster_of(*this, opt)) {
         // Counted from the sockets every server reports.
-        detail::fetch_handler count([h = std::move(h)](boost::system::error_code ec,
-                                                       std::vector<remote_socket> all) mutable {
-            std::move(h)(ec, all.size());
-        });
+        detail::fetch_handler count(
+            [h = std::move(h), home = server_->home_executor()](
+                boost::system::error_code ec, std::vector<remote_socket> all) mutable {
+                detail::complete_on(home, std::move(h), ec, all.size());
+            });
         return start_fetch(std::move(opt), std::move(count));
     }
     gather<std::size_t, std::size_t>(

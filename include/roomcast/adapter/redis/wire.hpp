@@ -80,8 +80,9 @@ inline boost::json::array room_array(std::vector<std::string> const& rooms) {
     return a;
 }
 
-/// Room names from a message: strings, and numbers as their text (Socket.IO rooms may be
-/// numbers in JavaScript). Anything else is skipped.
+/// Room names from a message: strings, and numbers as JavaScript's String(n) writes them
+/// (Socket.IO rooms may be numbers in JavaScript). Anything else is skipped: for lists that
+/// only inform (a fetched socket's rooms, all rooms).
 inline std::vector<std::string> rooms_from(boost::json::value const* v) {
     std::vector<std::string> out;
     auto const* a = v ? v->if_array() : nullptr;
@@ -92,9 +93,23 @@ inline std::vector<std::string> rooms_from(boost::json::value const* v) {
         if (auto const* s = r.if_string())
             out.emplace_back(*s);
         else if (r.is_number())
-            out.push_back(protocol::serialize(r)); // as JavaScript's String(n)
+            out.push_back(protocol::serialize(r));
     }
     return out;
+}
+
+/// Room names that select sockets: absent or null is none; otherwise an array of strings and
+/// numbers, else nullopt. Never lenient here: a list read as empty would select everyone.
+inline std::optional<std::vector<std::string>> room_list(boost::json::value const* v) {
+    if (!v || v->is_null())
+        return std::vector<std::string>{};
+    auto const* a = v->if_array();
+    if (!a)
+        return std::nullopt;
+    for (auto const& r : *a)
+        if (!r.is_string() && !r.is_number())
+            return std::nullopt;
+    return rooms_from(v);
 }
 
 /// `{rooms, except}`, as requests carry a selection.
@@ -103,16 +118,25 @@ inline boost::json::object selection(broadcast_options const& opt) {
 }
 
 /// The selection of a request or broadcast (`opts`), flagged local: it is applied here only.
-inline broadcast_options selection_from(boost::json::value const* opts) {
+/// Absent or null selects every socket; anything malformed is nullopt (the message is
+/// refused), never a selection wider than the sender meant.
+inline std::optional<broadcast_options> selection_from(boost::json::value const* opts) {
     broadcast_options opt;
     opt.local = true;
-    if (auto const* o = opts ? opts->if_object() : nullptr) {
-        opt.rooms = rooms_from(o->if_contains("rooms"));
-        opt.except = rooms_from(o->if_contains("except"));
-        if (auto const* f = o->if_contains("flags"); f && f->is_object())
-            if (auto const* v = f->get_object().if_contains("volatile"); v && v->is_bool())
-                opt.is_volatile = v->get_bool();
-    }
+    if (!opts || opts->is_null())
+        return opt;
+    auto const* o = opts->if_object();
+    if (!o)
+        return std::nullopt;
+    auto rooms = room_list(o->if_contains("rooms"));
+    auto except = room_list(o->if_contains("except"));
+    if (!rooms || !except)
+        return std::nullopt;
+    opt.rooms = std::move(*rooms);
+    opt.except = std::move(*except);
+    if (auto const* f = o->if_contains("flags"); f && f->is_object())
+        if (auto const* v = f->get_object().if_contains("volatile"); v && v->is_bool())
+            opt.is_volatile = v->get_bool();
     return opt;
 }
 
@@ -194,7 +218,12 @@ inline boost::system::result<broadcast_message> decode_broadcast(std::string_vie
     auto const* nsp = packet.if_contains("nsp");
     m.nsp = nsp && nsp->is_string() ? std::string(nsp->get_string()) : std::string("/");
     m.args = std::move(packet["data"].get_array());
-    m.opt = selection_from(&(*a)[2]);
+    if (!(*a)[2].is_object())
+        return malformed_message();
+    auto sel = selection_from(&(*a)[2]);
+    if (!sel)
+        return malformed_message();
+    m.opt = std::move(*sel);
     return m;
 }
 
