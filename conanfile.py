@@ -22,7 +22,7 @@ class RoomcastConan(ConanFile):
     package_type = "header-library"
     settings = "os", "arch", "compiler", "build_type"
     options = {
-        # The Redis adapter's dependencies: hiredis and msgpack-cxx.
+        # The Redis adapter (roomcast/redis.hpp): adds hiredis and the target roomcast::redis.
         "with_redis": [True, False],
     }
     default_options = {
@@ -41,7 +41,6 @@ class RoomcastConan(ConanFile):
         self.requires("boost/[>=1.81 <2]", transitive_headers=True)
         if self.options.with_redis:
             self.requires("hiredis/[>=1.0 <2]", transitive_headers=True)
-            self.requires("msgpack-cxx/[>=6]", transitive_headers=True)
 
     def package_id(self):
         self.info.clear()
@@ -63,13 +62,27 @@ class RoomcastConan(ConanFile):
                  dst=os.path.join(self.package_folder, "include"))
 
     def package_info(self):
-        self.cpp_info.bindirs = []
-        self.cpp_info.libdirs = []
-        # The same names as the CMake package that `cmake --install` writes.
+        # The same names as the CMake package that `cmake --install` writes: roomcast::roomcast,
+        # and roomcast::redis (roomcast and hiredis) with the Redis adapter.
         self.cpp_info.set_property("cmake_file_name", "roomcast")
-        self.cpp_info.set_property("cmake_target_name", "roomcast::roomcast")
-        self.cpp_info.requires = ["boost::headers", "boost::json"]
-        if self.options.with_redis:
-            self.cpp_info.requires += ["hiredis::hiredis", "msgpack-cxx::msgpack-cxx"]
+        # CMakeDeps also makes a target of the whole package that links every component: named
+        # after the widest component, it is that component and adds no target of its own.
+        self.cpp_info.set_property(
+            "cmake_target_name",
+            "roomcast::redis" if self.options.with_redis else "roomcast::roomcast")
+
+        core = self.cpp_info.components["core"]
+        core.set_property("cmake_target_name", "roomcast::roomcast")
+        core.bindirs = []
+        core.libdirs = []
+        core.requires = ["boost::headers", "boost::json"]
         if self.settings.os in ("Linux", "FreeBSD"):
-            self.cpp_info.system_libs = ["pthread"]
+            core.system_libs = ["pthread"]
+
+        if self.options.with_redis:
+            redis = self.cpp_info.components["redis"]
+            redis.set_property("cmake_target_name", "roomcast::redis")
+            redis.bindirs = []
+            redis.libdirs = []
+            redis.includedirs = []  # core's
+            redis.requires = ["core", "hiredis::hiredis"]  # the whole hiredis package

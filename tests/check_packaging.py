@@ -1,7 +1,7 @@
 """Checks that the version and the package descriptions agree: project(VERSION) in
 CMakeLists.txt, the macros of include/roomcast/version.hpp, conanfile.py, the vcpkg port and
-CHANGELOG.md; that both Conan recipes parse; and that the vcpkg port depends on every Boost
-library the headers include."""
+CHANGELOG.md; that both Conan recipes parse; that the vcpkg port depends on every Boost
+library the headers include; and that the Redis adapter's option and feature bring hiredis."""
 import ast
 import json
 import pathlib
@@ -63,7 +63,14 @@ except ValueError as e:
 for key, want in (("name", "roomcast"), ("version", version), ("license", "BSL-1.0")):
     if port.get(key) != want:
         errors.append(f"ports/roomcast/vcpkg.json: {key} is {port.get(key)!r}, not {want!r}")
-depends = {d if isinstance(d, str) else d["name"] for d in port.get("dependencies", [])}
+
+
+def names(dependencies):
+    """The port names of a vcpkg.json dependency list (strings or objects)."""
+    return {d if isinstance(d, str) else d["name"] for d in dependencies}
+
+
+depends = names(port.get("dependencies", []))
 include = re.compile(r'^\s*#\s*include\s*<boost/(\w+)[/.]', re.M)
 libraries = set()
 for f in sorted((root / "include").rglob("*")):
@@ -73,8 +80,13 @@ for lib in sorted(libraries):
     if "boost-" + lib.replace("_", "-") not in depends:
         errors.append(f"ports/roomcast/vcpkg.json: the headers include Boost.{lib}, "
                       f"but boost-{lib.replace('_', '-')} is not a dependency")
-if "redis" not in port.get("features", {}):
+redis = port.get("features", {}).get("redis")
+if redis is None:
     errors.append("ports/roomcast/vcpkg.json: no redis feature")
+elif "hiredis" not in names(redis.get("dependencies", [])):
+    errors.append("ports/roomcast/vcpkg.json: the redis feature does not depend on hiredis")
+if not re.search(r'self\.requires\(\s*"hiredis/', read("conanfile.py")):
+    errors.append("conanfile.py: with_redis does not require hiredis")
 
 if not re.search(rf"^## \[{re.escape(version)}\]", read("CHANGELOG.md"), re.M):
     errors.append(f"CHANGELOG.md: no section ## [{version}]")

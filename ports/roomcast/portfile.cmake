@@ -5,9 +5,15 @@
 # reinstall with binary caching off (--binarysource=clear) to rebuild the package.
 get_filename_component(SOURCE_PATH "${CMAKE_CURRENT_LIST_DIR}/../.." ABSOLUTE)
 
-# Header-only: one configuration is enough. The redis feature only adds dependencies (hiredis
-# and msgpack), so there is nothing to pass for it.
+# Header-only: one configuration is enough. The redis feature adds hiredis and the target
+# roomcast::redis, whose config finds hiredis again where the package is used; without the
+# feature, roomcast::redis is left out even if a hiredis happens to be installed.
 set(VCPKG_BUILD_TYPE release)
+if("redis" IN_LIST FEATURES)
+    set(roomcast_redis ON)
+else()
+    set(roomcast_redis OFF)
+endif()
 
 vcpkg_cmake_configure(
     SOURCE_PATH "${SOURCE_PATH}"
@@ -15,6 +21,7 @@ vcpkg_cmake_configure(
         -DROOMCAST_BUILD_TESTS=OFF
         -DROOMCAST_BUILD_EXAMPLES=OFF
         -DROOMCAST_BUILD_BENCH=OFF
+        -DROOMCAST_REDIS=${roomcast_redis}
 )
 vcpkg_cmake_install()
 # CMakeLists.txt installs the package's config in share/roomcast/cmake.

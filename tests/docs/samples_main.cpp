@@ -2,11 +2,16 @@
 // into this program, which registers each sample's handlers on a server and shuts it down:
 // a sample must build, link, and set up without throwing. The host functions the samples
 // declare are stand-ins here.
+#include <roomcast/redis.hpp>
+#include <roomcast/redis_emitter.hpp>
 #include <roomcast/roomcast.hpp>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <iostream>
 #include <optional>
@@ -27,8 +32,14 @@ void add_file_sharing(roomcast::server<>& io);
 void add_game_handlers(roomcast::server<>& io);
 void serve_site(roomcast::server<>& io);
 roomcast::options public_server_options();
-// run_sharded (threads.cpp), run_host (embedding.cpp) and run_engineio_echo (engineio.cpp)
-// serve until a signal: they are built, not run.
+using cluster_server = roomcast::server<roomcast::transport::websocket, roomcast::redis_adapter>;
+roomcast::redis_options cluster_redis();
+void add_chat(cluster_server& io);
+void add_cluster_admin(cluster_server& io);
+int announce(roomcast::redis_options redis, std::string const& text,
+             std::chrono::milliseconds deadline);
+// run_sharded (threads.cpp), run_host (embedding.cpp), run_engineio_echo (engineio.cpp) and
+// run_cluster_member (scaling_server.cpp) serve until a signal: they are built, not run.
 
 // What the samples expect of their host.
 boost::asio::awaitable<std::optional<std::string>> find_user(std::string token) {
@@ -39,6 +50,14 @@ bool is_admin(std::string_view user) {
 }
 std::vector<std::uint8_t> load_avatar(std::string_view user) {
     return {user.begin(), user.end()};
+}
+void reload_bans() {}
+
+// A loopback port where nothing listens (it was free a moment ago).
+std::uint16_t unused_port() {
+    boost::asio::io_context ctx;
+    boost::asio::ip::tcp::acceptor probe(ctx, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    return probe.local_endpoint().port();
 }
 
 int main() {
@@ -67,5 +86,21 @@ int main() {
     roomcast::server<> configured(quiet(public_server_options()));
     configured.close();
     configured.run();
+
+    // The cluster samples need no Redis: pointed where nothing listens, a server on the Redis
+    // adapter starts and closes, and the emitter gives up at its deadline.
+    auto redis = cluster_redis();
+    redis.host = "127.0.0.1";
+    redis.port = unused_port();
+    cluster_server cluster(quiet({}), redis);
+    add_chat(cluster);
+    add_cluster_admin(cluster);
+    cluster.close();
+    cluster.run(2);
+    redis.on_state = nullptr; // the sample's hook speaks of a server
+    if (announce(redis, "hello", std::chrono::milliseconds(300)) != 1) {
+        std::cerr << "the emitter flushed without a Redis\n";
+        return 1;
+    }
     std::cout << "samples set up\n";
 }

@@ -458,15 +458,20 @@ private:
         bool const was = up_[0] && up_[1];
         up_[which] = up;
         bool const now = up_[0] && up_[1];
-        if (now == was)
+        // Changes are reported; so is the first failure of a server that was never up, so
+        // that a Redis unreachable from the start does not go unsaid.
+        bool const first_failure = !now && !was && ec && !reported_;
+        if (now == was && !first_failure)
             return;
+        reported_ = true;
         auto const where = opt_.host + ":" + std::to_string(opt_.port);
         if (now) {
             dropping_ = false;
             server_->log(log_level::info, "redis: connected to " + where);
         } else {
             server_->log(log_level::warning,
-                         "redis: connection to " + where + " lost: " + ec.message());
+                         "redis: " + std::string(was ? "connection to " : "cannot connect to ") +
+                             where + (was ? " lost: " : ": ") + ec.message());
         }
         if (opt_.on_state)
             opt_.on_state(now, ec);
@@ -717,6 +722,7 @@ private:
     bool up_[2] = {false, false}; // publishing, subscribing
     bool closed_ = false;
     bool dropping_ = false; // a publish failed since the last connect: logged once
+    bool reported_ = false; // the state was reported at least once
     std::map<std::string, std::weak_ptr<name_space>, std::less<>> patterns_;
     std::map<std::string, channel_entry, std::less<>> channels_;
     std::map<std::string, std::shared_ptr<pending_request>, std::less<>> requests_;

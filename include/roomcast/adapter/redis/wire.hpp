@@ -34,7 +34,7 @@
 
 namespace roomcast::adapter::redis {
 
-/// The request types of @socket.io/redis-adapter (its `RequestType` enum).
+/// The request types of Node's Redis adapter (its `RequestType` enum).
 enum class request_type : std::int64_t {
     sockets = 0,
     all_rooms = 1,
