@@ -31,15 +31,9 @@ namespace detail {
 /// waits for it. Touched on the connection's executor only.
 struct emitter_link : std::enable_shared_from_this<emitter_link> {
     emitter_link(boost::asio::any_io_executor ex, redis_options o)
-        : opt(std::move(o)) {
-        adapter::redis::connection_options co;
-        co.server = {opt.host, opt.port};
-        co.username = opt.username;
-        co.password = opt.password;
-        co.initial_backoff = opt.initial_backoff;
-        co.max_backoff = opt.max_backoff;
-        conn = std::make_shared<adapter::redis::connection>(std::move(ex), co);
-    }
+        : opt(std::move(o))
+        , conn(std::make_shared<adapter::redis::connection>(std::move(ex),
+                                                            connection_options_of(opt))) {}
 
     // The last emitter gone without close(): the connection must not go on reconnecting.
     ~emitter_link() {

@@ -2,6 +2,8 @@
 #ifndef ROOMCAST_REDIS_OPTIONS_HPP
 #define ROOMCAST_REDIS_OPTIONS_HPP
 
+#include <roomcast/adapter/redis/connection.hpp>
+
 #include <boost/system/error_code.hpp>
 
 #include <chrono>
@@ -40,6 +42,19 @@ struct redis_options {
     /// (with the error). The log gets a line too.
     std::function<void(bool connected, boost::system::error_code ec)> on_state;
 };
+
+namespace detail {
+/// The options of each Redis connection of the adapter and of the emitter.
+inline adapter::redis::connection_options connection_options_of(redis_options const& o) {
+    adapter::redis::connection_options co;
+    co.server = {o.host, o.port};
+    co.username = o.username;
+    co.password = o.password;
+    co.initial_backoff = o.initial_backoff;
+    co.max_backoff = o.max_backoff;
+    return co;
+}
+} // namespace detail
 
 } // namespace roomcast
 

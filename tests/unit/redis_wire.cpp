@@ -4,6 +4,7 @@
 // written beside it, the adapter's uid being "Ab3xYz" and its request ids "Qw9eRt"; every JSON
 // text is what it published as JSON (JSON.stringify of the objects of its source).
 #include "catch.hpp"
+#include "node_bytes.hpp"
 
 #include <roomcast/adapter/redis/wire.hpp>
 #include <roomcast/protocol/error.hpp>
@@ -32,39 +33,9 @@ namespace wire = roomcast::adapter::redis;
 using roomcast::adapter::broadcast_options;
 using roomcast::protocol::parse_json;
 
+using namespace roomcast::test;
+
 namespace {
-
-std::string from_hex(std::string_view hex) {
-    auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
-    std::string out;
-    for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
-        out += static_cast<char>(nibble(hex[i]) * 16 + nibble(hex[i + 1]));
-    return out;
-}
-
-std::string to_hex(std::string_view bytes) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : bytes) {
-        out += digits[c >> 4];
-        out += digits[c & 15];
-    }
-    return out;
-}
-
-std::vector<std::string> from_hex(std::vector<std::string_view> const& hex) {
-    std::vector<std::string> out;
-    for (auto h : hex)
-        out.push_back(from_hex(h));
-    return out;
-}
-
-json::value js(std::string_view text) {
-    auto v = parse_json(text);
-    INFO(text);
-    REQUIRE(v);
-    return std::move(*v);
-}
 
 json::array js_array(std::string_view text) {
     auto v = js(text);
@@ -76,36 +47,6 @@ json::object js_object(std::string_view text) {
     auto v = js(text);
     REQUIRE(v.is_object());
     return std::move(v.get_object());
-}
-
-/// Equality as JavaScript sees the values: numbers are equal when they are the same double,
-/// object keys in any order.
-bool js_equal(json::value const& a, json::value const& b) {
-    if (a.is_number() && b.is_number())
-        return a.to_number<double>() == b.to_number<double>();
-    if (a.kind() != b.kind())
-        return false;
-    if (auto const* x = a.if_array()) {
-        auto const& y = b.get_array();
-        if (x->size() != y.size())
-            return false;
-        for (std::size_t i = 0; i < x->size(); ++i)
-            if (!js_equal((*x)[i], y[i]))
-                return false;
-        return true;
-    }
-    if (auto const* x = a.if_object()) {
-        auto const& y = b.get_object();
-        if (x->size() != y.size())
-            return false;
-        for (auto const& kv : *x) {
-            auto const* other = y.if_contains(kv.key());
-            if (!other || !js_equal(kv.value(), *other))
-                return false;
-        }
-        return true;
-    }
-    return a == b;
 }
 
 using strings = std::vector<std::string>;

@@ -83,12 +83,7 @@ public:
         , ex_(std::move(ex))
         , opt_(std::move(opt))
         , uid_(transport::detail::random_id()) {
-        adapter::redis::connection_options co;
-        co.server = {opt_.host, opt_.port};
-        co.username = opt_.username;
-        co.password = opt_.password;
-        co.initial_backoff = opt_.initial_backoff;
-        co.max_backoff = opt_.max_backoff;
+        auto const co = connection_options_of(opt_);
         pub_ = std::make_shared<adapter::redis::connection>(ex_, co);
         sub_ = std::make_shared<adapter::redis::connection>(ex_, co);
         pub_->on_state([this](bool up, boost::system::error_code ec) { on_state(0, up, ec); });
