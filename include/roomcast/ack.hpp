@@ -37,10 +37,12 @@ public:
 
 private:
     struct state {
-        state(std::weak_ptr<detail::client> c, std::string n, std::uint64_t i)
-            : client(std::move(c))
-            , nsp(std::move(n))
-            , id(i) {}
+        /// Counts as one of the client's acknowledgements in flight until it is sent, or
+        /// dropped unanswered.
+        state(std::weak_ptr<detail::client> c, std::string n, std::uint64_t i);
+        state(state const&) = delete;
+        state& operator=(state const&) = delete;
+        ~state();
         std::weak_ptr<detail::client> client;
         std::string nsp;
         std::uint64_t id;

@@ -16,6 +16,13 @@ namespace roomcast {
 /// How bad a log line is.
 enum class log_level { debug, info, warning, error };
 
+/// A token bucket: `per_second` on average, up to `burst` at once. A `per_second` of zero
+/// turns it off; a `burst` of zero means one second's worth.
+struct rate_limit {
+    double per_second = 0;
+    double burst = 0;
+};
+
 /// Server options: an aggregate, set with designated initializers
 /// (`roomcast::server<> io({.port = 8080});`). Socket.IO's defaults unless noted.
 struct options {
@@ -31,6 +38,19 @@ struct options {
     bool cleanup_empty_child_namespaces = false;
     /// Binary attachments one packet may announce (more closes the connection: parse error).
     std::size_t max_attachments = 10;
+    /// Rooms one socket may be in, its own id room included; `socket::join` past it is
+    /// refused (returns false, logs a warning).
+    std::size_t max_rooms_per_socket = 1000;
+    /// Longest room name `socket::join` accepts, in bytes.
+    std::size_t max_room_name_bytes = 1024;
+    /// Longest event name a client may send, in bytes.
+    std::size_t max_event_name_bytes = 256;
+    /// Acknowledgements a client may have asked for that the server has not answered yet,
+    /// over all of its namespaces (while a coroutine handler runs, or an `ack` waits).
+    std::size_t max_acks_in_flight = 256;
+    /// Packets a client may send (events, acknowledgements, namespace connects): off by
+    /// default.
+    rate_limit client_rate = {};
     /// Close the server on SIGINT and SIGTERM while `run()` runs (only when the server owns
     /// its io_contexts).
     bool handle_signals = true;

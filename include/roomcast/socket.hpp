@@ -59,10 +59,13 @@ public:
     /// The rooms this socket is in, its own id room included.
     std::vector<std::string> rooms() const;
 
-    /// Joins a room. Joining a room twice is a no-op.
-    void join(std::string_view room);
-    void join(std::initializer_list<std::string_view> rooms);
-    void join(std::vector<std::string> const& rooms);
+    /// Joins a room; joining a room twice is a no-op. Returns whether the socket is in the
+    /// room: false, with a warning in the log, when the socket is disconnected, the name is
+    /// longer than `options::max_room_name_bytes`, or the socket is already in
+    /// `options::max_rooms_per_socket` rooms. The lists return whether every join did.
+    bool join(std::string_view room);
+    bool join(std::initializer_list<std::string_view> rooms);
+    bool join(std::vector<std::string> const& rooms);
 
     /// Leaves a room. Leaving a room one is not in is a no-op.
     void leave(std::string_view room);
@@ -158,8 +161,8 @@ public:
 
     /// True while connection middleware runs (internal).
     bool connecting() const noexcept { return state_ == state::connecting; }
-    /// Middleware passed: the socket becomes connected (internal).
-    void set_connected() noexcept { state_ = state::connected; }
+    /// Middleware passed: the socket joins its own room and becomes connected (internal).
+    void set_connected();
     /// The client acknowledged emit `id` with `args` (internal).
     void on_ack(std::uint64_t id, arguments args);
 

@@ -2,6 +2,7 @@
 // namespaces, host io_context, shutdown. Clients speak raw packets so the wire is checked.
 #include "catch.hpp"
 #include "raw_client.hpp"
+#include "sio_client.hpp"
 #include "test_server.hpp"
 
 #include <boost/json/parse.hpp>
@@ -21,28 +22,6 @@ struct point {
     std::optional<std::string> label;
 };
 BOOST_DESCRIBE_STRUCT(point, (), (x, y, label))
-
-/// A connected Socket.IO client on `nsp`; returns its socket id.
-std::string connect(raw_client& c, std::uint16_t port, std::string const& nsp = "/") {
-    REQUIRE(!c.connect(port));
-    REQUIRE(c.read().value_or("").substr(0, 1) == "0");
-    c.write(nsp == "/" ? "40" : "40" + nsp + ",");
-    auto const answer = c.read_packet().value_or("");
-    auto const prefix = nsp == "/" ? std::string("40") : "40" + nsp + ",";
-    REQUIRE(answer.substr(0, prefix.size()) == prefix);
-    return std::string(
-        boost::json::parse(answer.substr(prefix.size())).as_object().at("sid").as_string());
-}
-
-/// Reads packets until `pred` matches one; fails after the timeout.
-template<class Pred>
-std::optional<std::string> read_until(raw_client& c, Pred pred) {
-    for (;;) {
-        auto m = c.read_packet(3s);
-        if (!m || pred(*m))
-            return m;
-    }
-}
 
 } // namespace
 

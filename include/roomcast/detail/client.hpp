@@ -9,7 +9,10 @@
 #include <roomcast/transport/connection.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -43,6 +46,11 @@ public:
     /// Closes every socket with `why` and the connection (server shutdown).
     void shutdown(std::string_view why);
 
+    /// An acknowledgement the client asked for is held by the server, and answered (or
+    /// dropped); from any thread.
+    void ack_taken() noexcept { acks_in_flight_.fetch_add(1, std::memory_order_relaxed); }
+    void ack_answered() noexcept { acks_in_flight_.fetch_sub(1, std::memory_order_relaxed); }
+
     transport::connection& connection() noexcept { return *conn_; }
     shard& home() noexcept { return *home_; }
 
@@ -50,6 +58,11 @@ private:
     void dispatch(protocol::socketio::packet p);
     void connect(protocol::socketio::packet const& p);
     void fail(std::string_view why, std::string_view detail);
+    /// The client broke a limit: tells it why with an `error` event on namespace `nsp` (if it
+    /// is connected there), then disconnects every socket and closes the connection.
+    void refuse(std::string_view nsp, std::string message);
+    /// Takes a token for one packet (options::client_rate); false when none is left.
+    bool take_token();
     /// A copy of the sockets, for loops whose steps remove sockets from the map.
     std::vector<std::shared_ptr<socket>> sockets_snapshot() const;
 
@@ -70,6 +83,9 @@ private:
     std::shared_ptr<handshake_info const> first_handshake_;
     protocol::socketio::binary_assembler assembler_;
     std::unique_ptr<boost::asio::steady_timer> connect_timer_; // until a namespace connects
+    std::atomic<std::uint32_t> acks_in_flight_{0};
+    double tokens_ = -1; // options::client_rate's bucket; below zero until first used
+    std::chrono::steady_clock::time_point refilled_;
     bool closed_ = false;
 };
 

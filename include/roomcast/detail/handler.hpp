@@ -67,13 +67,17 @@ template<class C, class R, class... A>
 struct callable_traits<R (C::*)(A...) const noexcept> : callable_traits<R (*)(A...)> {};
 
 /// Reports a handler that could not run or threw: to the namespace's error hook and, if the
-/// client asked for an acknowledgement, to it as `{"error": message}`. Defined with the core.
-void report_handler_error(socket& s, std::string_view event, std::optional<std::uint64_t> ack_id,
-                          std::string message, std::exception_ptr ex);
-/// Sends `p` as the acknowledgement `ack_id`, if one was asked.
-void send_ack(socket& s, std::optional<std::uint64_t> ack_id, payload p);
-/// The `ack` object for `ack_id`. A template so that calls from handler templates are
-/// dependent: `ack` need only be complete when they are instantiated.
+/// client asked for an acknowledgement not yet answered, through `a` as `{"error": message}`.
+/// A template so that calls from handler templates are dependent: `ack` need only be
+/// complete when they are instantiated. Defined with the core.
+template<class Ack>
+void report_handler_error(socket& s, std::string_view event, Ack& a, std::string message,
+                          std::exception_ptr ex);
+/// Sends `p` through `a` (a template for the same reason).
+template<class Ack>
+void send_ack(Ack& a, payload p);
+/// The `ack` object for `ack_id`: every answer to one event goes through it, so that it is
+/// answered once and counts as in flight until then.
 template<bool = true>
 ack make_ack(socket& s, std::optional<std::uint64_t> ack_id);
 /// The socket's shard executor, and a reference that keeps the socket alive while a
@@ -85,17 +89,18 @@ template<class P>
 using value_of = std::remove_cvref_t<P>;
 
 /// Reports that the handler of `event` threw `e`.
-inline void report_throw(socket& s, std::string_view event, std::optional<std::uint64_t> ack_id,
-                         std::exception_ptr e) {
-    report_handler_error(s, event, ack_id,
+template<class Ack>
+void report_throw(socket& s, std::string_view event, Ack& a, std::exception_ptr e) {
+    report_handler_error(s, event, a,
                          "event \"" + std::string(event) + "\": handler threw: " + what_of(e), e);
 }
 
 /// What a coroutine handler needs once it finished: its socket (kept alive), event and ack.
+template<class Ack>
 struct coroutine_call {
     std::shared_ptr<socket> s;
     std::string event;
-    std::optional<std::uint64_t> ack_id;
+    Ack answer;
 };
 
 /// Converts argument `I` of `call` for a parameter of type `T`; an `arguments` parameter
@@ -116,6 +121,7 @@ bool convert_argument(event_call const& call, T& out, conversion_error& err) {
 template<bool HasAck, class R, class F, class... P, std::size_t... I>
 void invoke_typed(F& f, socket& s, event_call const& call, boost::mp11::mp_list<P...>,
                   std::index_sequence<I...>) {
+    auto answer = make_ack<HasAck>(s, call.ack_id);
     std::tuple<value_of<P>...> values;
     conversion_error err;
     std::size_t failed = 0;
@@ -125,12 +131,12 @@ void invoke_typed(F& f, socket& s, event_call const& call, boost::mp11::mp_list<
     if (!ok) {
         std::string m = "event \"" + std::string(call.event) + "\": argument " +
                         std::to_string(failed + 1) + ": " + err.message();
-        report_handler_error(s, call.event, call.ack_id, std::move(m), nullptr);
+        report_handler_error(s, call.event, answer, std::move(m), nullptr);
         return;
     }
     auto const run = [&](std::tuple<value_of<P>...>& v) -> decltype(auto) {
         if constexpr (HasAck)
-            return f(s, static_cast<P&&>(std::get<I>(v))..., make_ack<HasAck>(s, call.ack_id));
+            return f(s, static_cast<P&&>(std::get<I>(v))..., answer);
         else
             return f(s, static_cast<P&&>(std::get<I>(v))...);
     };
@@ -139,32 +145,31 @@ void invoke_typed(F& f, socket& s, event_call const& call, boost::mp11::mp_list<
             // The arguments live as long as the coroutine, which may refer to them.
             auto args = std::make_shared<std::tuple<value_of<P>...>>(std::move(values));
             using T = typename awaitable_traits<R>::value_type;
-            coroutine_call fin{keep_alive(s), std::string(call.event), call.ack_id};
+            coroutine_call<decltype(answer)> fin{keep_alive(s), std::string(call.event), answer};
             if constexpr (std::is_void_v<T>) {
                 boost::asio::co_spawn(executor_of(s), run(*args),
-                                      [fin, args](std::exception_ptr e) {
+                                      [fin, args](std::exception_ptr e) mutable {
                                           if (e)
-                                              report_throw(*fin.s, fin.event, fin.ack_id, e);
+                                              report_throw(*fin.s, fin.event, fin.answer, e);
                                       });
             } else {
-                boost::asio::co_spawn(
-                    executor_of(s), run(*args), [fin, args](std::exception_ptr e, T r) {
-                        if (e)
-                            report_throw(*fin.s, fin.event, fin.ack_id, e);
-                        else if (fin.ack_id)
-                            send_ack(*fin.s, fin.ack_id, make_payload(std::nullopt, r));
-                    });
+                boost::asio::co_spawn(executor_of(s), run(*args),
+                                      [fin, args](std::exception_ptr e, T r) mutable {
+                                          if (e)
+                                              report_throw(*fin.s, fin.event, fin.answer, e);
+                                          else
+                                              send_ack(fin.answer, make_payload(std::nullopt, r));
+                                      });
             }
         } else if constexpr (std::is_void_v<R>) {
             run(values);
         } else {
             // A returned value answers the acknowledgement.
             decltype(auto) r = run(values);
-            if (call.ack_id)
-                send_ack(s, call.ack_id, make_payload(std::nullopt, r));
+            send_ack(answer, make_payload(std::nullopt, r));
         }
     } catch (...) {
-        report_throw(s, call.event, call.ack_id, std::current_exception());
+        report_throw(s, call.event, answer, std::current_exception());
     }
 }
 

@@ -9,7 +9,9 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <algorithm>
 #include <functional>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,7 +28,9 @@ public:
 
     boost::asio::io_context& context() const noexcept { return *ctx_; }
 
-    virtual void join(adapter::member& m, std::string_view room) = 0;
+    /// Adds `m` to `room` unless that would put it in more than `max_rooms` rooms; true if
+    /// `m` is in the room afterwards.
+    virtual bool join(adapter::member& m, std::string_view room, std::size_t max_rooms) = 0;
     virtual void leave(adapter::member& m, std::string_view room) = 0;
     virtual void leave_all(adapter::member& m) = 0;
     virtual std::vector<std::string> rooms_of(adapter::member const& m) const = 0;
@@ -55,7 +59,14 @@ public:
     explicit nsp_shard(boost::asio::io_context& ctx)
         : nsp_shard_base(ctx) {}
 
-    void join(adapter::member& m, std::string_view room) override { adapter_.join(m, room); }
+    bool join(adapter::member& m, std::string_view room, std::size_t max_rooms) override {
+        auto const& mine = adapter_.rooms_of(m);
+        if (static_cast<std::size_t>(std::ranges::distance(mine)) >= max_rooms &&
+            std::ranges::find(mine, room) == std::ranges::end(mine))
+            return false;
+        adapter_.join(m, room);
+        return true;
+    }
     void leave(adapter::member& m, std::string_view room) override { adapter_.leave(m, room); }
     void leave_all(adapter::member& m) override { adapter_.leave_all(m); }
     std::vector<std::string> rooms_of(adapter::member const& m) const override {

@@ -28,6 +28,7 @@
 
 #include <atomic>
 #include <iostream>
+#include <limits>
 #include <mutex>
 #include <stdexcept>
 
@@ -71,20 +72,18 @@ struct deliver_to_socket {
     }
 };
 
-inline void send_ack(socket& s, std::optional<std::uint64_t> ack_id, payload p) {
-    if (!ack_id)
-        return;
-    s.deliver(encode_message(make_packet(protocol::socketio::packet_type::ack, s.nsp().name(),
-                                         std::move(p.args), ack_id, std::move(p.attachments))));
+template<class Ack>
+void send_ack(Ack& a, payload p) {
+    a.send(std::move(p));
 }
 
-inline void report_handler_error(socket& s, std::string_view event,
-                                 std::optional<std::uint64_t> ack_id, std::string message,
-                                 std::exception_ptr ex) {
-    if (ack_id) {
+template<class Ack>
+void report_handler_error(socket& s, std::string_view event, Ack& a, std::string message,
+                          std::exception_ptr ex) {
+    if (a.requested()) {
         payload p;
         p.args.push_back(boost::json::object{{"error", message}});
-        send_ack(s, ack_id, std::move(p));
+        a.send(std::move(p));
     }
     s.nsp().call_error(s, handler_error{std::string(event), std::move(message), ex});
 }
@@ -300,6 +299,9 @@ inline void client::on_message(std::string_view data, bool binary) {
 
 inline void client::dispatch(protocol::socketio::packet p) {
     using protocol::socketio::packet_type;
+    auto const& o = server_->opts();
+    if (!take_token())
+        return refuse(p.nsp, "rate limit exceeded");
     switch (p.type) {
     case packet_type::connect:
         connect(p);
@@ -315,6 +317,13 @@ inline void client::dispatch(protocol::socketio::packet p) {
         auto it = find(p.nsp);
         if (it == sockets_.end() || !it->second->connected())
             return; // not (yet) connected to that namespace: ignored, as Socket.IO does
+        auto const& name = p.data.get_array().front(); // decode guarantees a non-empty array
+        if (name.is_string() && name.get_string().size() > o.max_event_name_bytes)
+            return refuse(p.nsp, "event name longer than " +
+                                     std::to_string(o.max_event_name_bytes) + " bytes");
+        if (p.id && acks_in_flight_.load(std::memory_order_relaxed) >= o.max_acks_in_flight)
+            return refuse(p.nsp, "more than " + std::to_string(o.max_acks_in_flight) +
+                                     " acknowledgements in flight");
         auto s = it->second;
         s->receive(std::move(p.data.get_array()), p.id, std::move(p.attachments));
         return;
@@ -367,8 +376,7 @@ inline void client::connect(protocol::socketio::packet const& p) {
             return;
         }
         self->connect_timer_.reset();
-        s->join(s->id());
-        s->set_connected();
+        s->set_connected(); // in its own room, whatever the limits
         self->send(encode_message(
             make_packet(packet_type::connect, nsp->name(), boost::json::object{{"sid", s->id()}})));
         nsp->call_connection(*s);
@@ -401,6 +409,33 @@ inline void client::fail(std::string_view why, std::string_view detail) {
                                          conn_->address() + ": " + std::string(why) + ": " +
                                          std::string(detail));
     shutdown(why);
+}
+
+inline void client::refuse(std::string_view nsp, std::string message) {
+    server_->log(log_level::warning, "closing connection " + conn_->id() + " from " +
+                                         conn_->address() + ": " + message);
+    if (auto it = find(nsp); it != sockets_.end() && it->second->connected())
+        it->second->emit("error", boost::json::object{{"message", std::move(message)}});
+    disconnect_all();
+}
+
+inline bool client::take_token() {
+    auto const& r = server_->opts().client_rate;
+    if (r.per_second <= 0)
+        return true;
+    double const burst = r.burst > 0 ? r.burst : r.per_second;
+    auto const now = std::chrono::steady_clock::now();
+    if (tokens_ < 0) {
+        tokens_ = burst;
+    } else {
+        std::chrono::duration<double> const elapsed = now - refilled_;
+        tokens_ = std::min(burst, tokens_ + elapsed.count() * r.per_second);
+    }
+    refilled_ = now;
+    if (tokens_ < 1)
+        return false;
+    tokens_ -= 1;
+    return true;
 }
 
 inline void client::disconnect_all() {
@@ -460,17 +495,39 @@ inline std::vector<std::string> socket::rooms() const {
     return local_->rooms_of(*this);
 }
 
-inline void socket::join(std::string_view room) {
-    if (state_ != state::disconnected)
-        local_->join(*this, room);
+inline bool socket::join(std::string_view room) {
+    if (state_ == state::disconnected)
+        return false;
+    auto const& o = nsp_->server().opts();
+    if (room.size() > o.max_room_name_bytes) {
+        nsp_->server().log(log_level::warning,
+                           "socket " + id() + ": join refused: a room name of " +
+                               std::to_string(room.size()) + " bytes (max_room_name_bytes)");
+        return false;
+    }
+    if (!local_->join(*this, room, o.max_rooms_per_socket)) {
+        nsp_->server().log(log_level::warning, "socket " + id() + ": join refused: already in " +
+                                                   std::to_string(o.max_rooms_per_socket) +
+                                                   " rooms (max_rooms_per_socket)");
+        return false;
+    }
+    return true;
 }
-inline void socket::join(std::initializer_list<std::string_view> rooms) {
+inline void socket::set_connected() {
+    local_->join(*this, id(), std::numeric_limits<std::size_t>::max());
+    state_ = state::connected;
+}
+inline bool socket::join(std::initializer_list<std::string_view> rooms) {
+    bool all = true;
     for (auto r : rooms)
-        join(r);
+        all = join(r) && all;
+    return all;
 }
-inline void socket::join(std::vector<std::string> const& rooms) {
+inline bool socket::join(std::vector<std::string> const& rooms) {
+    bool all = true;
     for (auto const& r : rooms)
-        join(r);
+        all = join(r) && all;
+    return all;
 }
 
 inline void socket::leave(std::string_view room) {
@@ -647,12 +704,27 @@ inline void socket::complete(ack_handler h, boost::system::error_code ec, argume
 
 // --- ack -----------------------------------------------------------------------------------
 
+inline ack::state::state(std::weak_ptr<detail::client> c, std::string n, std::uint64_t i)
+    : client(std::move(c))
+    , nsp(std::move(n))
+    , id(i) {
+    if (auto p = client.lock())
+        p->ack_taken();
+}
+
+inline ack::state::~state() {
+    if (!sent.load(std::memory_order_relaxed))
+        if (auto c = client.lock())
+            c->ack_answered();
+}
+
 inline void ack::send(detail::payload p) {
     if (!state_ || state_->sent.exchange(true))
         return;
     auto c = state_->client.lock();
     if (!c)
         return;
+    c->ack_answered();
     auto m = detail::encode_message(detail::make_packet(protocol::socketio::packet_type::ack,
                                                         state_->nsp, std::move(p.args), state_->id,
                                                         std::move(p.attachments)));
@@ -663,10 +735,12 @@ inline void ack::send(detail::payload p) {
 
 template<bool>
 ack detail::make_ack(socket& s, std::optional<std::uint64_t> ack_id) {
-    std::weak_ptr<detail::client> c;
+    if (!ack_id)
+        return ack();
     // The client is alive while its socket is connected; a disconnected socket's ack is inert.
+    std::shared_ptr<detail::client> c;
     if (s.connected())
-        c = s.client_weak();
+        c = s.client_weak().lock();
     return ack(std::move(c), std::string(s.nsp().name()), ack_id);
 }
 

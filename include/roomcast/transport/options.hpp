@@ -34,6 +34,9 @@ struct options {
     /// full; over polling, while no GET waits). Protects the server's memory from clients that
     /// stop reading.
     std::size_t max_queue_bytes = 4 * 1024 * 1024;
+    /// Engine.IO sessions open at once, over all shards; a handshake past it is refused with
+    /// HTTP 503 `{"code":4,"message":"Too many connections"}`.
+    std::size_t max_connections = 100'000;
     /// Time a client has to send its HTTP request, and to finish a WebSocket close handshake.
     std::chrono::milliseconds handshake_timeout{10000};
     /// Largest HTTP request header block accepted, in bytes.

@@ -54,6 +54,8 @@ enum class engine_error {
     bad_request = 3,
     forbidden = 4,
     unsupported_protocol_version = 5,
+    // roomcast's own: engine.io answers a refusal by allowRequest with code 4 and its message.
+    too_many_connections = 100,
 };
 
 inline std::string_view engine_error_message(engine_error e) noexcept {
@@ -70,13 +72,16 @@ inline std::string_view engine_error_message(engine_error e) noexcept {
         return "Forbidden";
     case engine_error::unsupported_protocol_version:
         return "Unsupported protocol version";
+    case engine_error::too_many_connections:
+        return "Too many connections";
     }
     return "Bad request";
 }
 
 /// Engine.IO's JSON body for a refused request.
 inline std::string error_body(engine_error e) {
-    std::string body = "{\"code\":" + std::to_string(static_cast<int>(e)) + ",\"message\":";
+    auto const code = e == engine_error::too_many_connections ? engine_error::forbidden : e;
+    std::string body = "{\"code\":" + std::to_string(static_cast<int>(code)) + ",\"message\":";
     protocol::append_string(body, engine_error_message(e));
     body += '}';
     return body;
@@ -125,10 +130,22 @@ public:
     /// Set once the listener stopped: connections serve no further request.
     std::atomic<bool> stopping{false};
 
+    /// Counts a new session against `limit`; false, counting nothing, when it is reached.
+    bool take_session(std::size_t limit) noexcept {
+        auto n = sessions_.load(std::memory_order_relaxed);
+        do {
+            if (n >= limit)
+                return false;
+        } while (!sessions_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed));
+        return true;
+    }
+    void release_session() noexcept { sessions_.fetch_sub(1, std::memory_order_relaxed); }
+
 private:
     std::mutex m_;
     std::unordered_map<std::string, std::weak_ptr<session>> map_;
     std::unordered_map<http_session*, std::weak_ptr<http_session>> http_;
+    std::atomic<std::size_t> sessions_{0};
 };
 
 /// An allocator that is only `new` and `delete`. (Asio replaces std::allocator with its
@@ -355,7 +372,10 @@ public:
         , opt_(opt)
         , registry_(std::move(registry)) {}
 
-    ~session() { deadlines_->disarm(*this); }
+    ~session() {
+        deadlines_->disarm(*this);
+        release_slot();
+    }
 
     net::any_io_executor get_executor() override { return ex_; }
 
@@ -878,12 +898,19 @@ private:
             close_socket();
     }
 
-    /// The session is closed: no deadline, no upgrade, and its id no longer finds it.
+    /// The session is closed: no deadline, no upgrade, its id no longer finds it, and it no
+    /// longer counts against max_connections.
     void end() {
         state_ = state::closed;
         deadlines_->disarm(*this);
         upgrade_timer_.reset();
         registry_->remove(id());
+        release_slot();
+    }
+
+    void release_slot() noexcept {
+        if (std::exchange(counted_, false))
+            registry_->release_session();
     }
 
     /// The session is unusable: stop everything and tell the layer above.
@@ -1078,6 +1105,7 @@ private:
     bool flush_pending_ = false; // registered with batch_ for this turn
     bool awaiting_pong_ = false;
     bool notified_ = false;
+    bool counted_ = true; // holds one of max_connections (taken before it was made) until it ends
 };
 
 inline void write_batch::run() {
@@ -1215,6 +1243,8 @@ private:
     }
 
     void open_session(request req, request_info info, bool websocket) {
+        if (!registry_->take_session(opt_.max_connections))
+            return refuse(req, engine_error::too_many_connections);
         auto s = std::make_shared<session>(stream_.get_executor(), random_id(), std::move(info),
                                            opt_, registry_);
         if (websocket) {
@@ -1346,9 +1376,11 @@ private:
     }
 
     void refuse(request const& req, engine_error e) {
-        reply(req,
-              e == engine_error::forbidden ? http::status::forbidden : http::status::bad_request,
-              "application/json", error_body(e));
+        auto const status = e == engine_error::forbidden ? http::status::forbidden
+                            : e == engine_error::too_many_connections
+                                ? http::status::service_unavailable
+                                : http::status::bad_request;
+        reply(req, status, "application/json", error_body(e));
     }
 
     /// An answer of Engine.IO's (with CORS headers) or a plain one; `keep` lets the
