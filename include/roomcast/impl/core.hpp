@@ -41,6 +41,10 @@ inline transport::message_ptr encode_message(protocol::socketio::packet p) {
     auto m = std::make_shared<transport::message>();
     m->data += '4';
     protocol::socketio::encode_to(m->data, p);
+    // Appending leaves up to twice the text's size allocated, held as long as any queue
+    // holds the message: queues are bounded by what messages hold, so give the rest back.
+    if (m->data.capacity() - m->data.size() > m->data.size() / 8 + 32)
+        m->data.shrink_to_fit();
     // The binary frames that follow, for BINARY_* packets: moved, never copied.
     m->attachments = std::move(p.attachments);
     return m;
