@@ -186,9 +186,20 @@ void append_argument(boost::json::array& args, A const& a) {
     }
 }
 
+/// Throws `std::invalid_argument` for the event names Socket.IO clients keep for their own
+/// events (`connect`, `disconnect`...): the server would make the client run its own handlers
+/// with made-up arguments. Node's server throws the same way.
+inline void check_event_name(std::string_view event) {
+    if (protocol::socketio::detail::is_reserved_event(event))
+        throw std::invalid_argument("roomcast: \"" + std::string(event) +
+                                    "\" is a reserved event name");
+}
+
 /// Converts `a...` (after `event`, when there is one) for one packet.
 template<class... A>
 payload make_payload(std::optional<std::string_view> event, A const&... a) {
+    if (event)
+        check_event_name(*event);
     collect_attachments collect;
     payload p;
     p.args.reserve(sizeof...(A) + 1);
@@ -202,6 +213,7 @@ payload make_payload(std::optional<std::string_view> event, A const&... a) {
 /// An event with one argument that is JSON already (a braced list given to emit): it holds
 /// no binary, so there is nothing to collect.
 inline payload event_payload(std::string_view event, boost::json::value arg) {
+    check_event_name(event);
     payload p;
     p.args.reserve(2);
     p.args.emplace_back(event);

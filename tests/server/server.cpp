@@ -5,9 +5,11 @@
 #include "sio_client.hpp"
 #include "test_server.hpp"
 
+#include <boost/asio/use_future.hpp>
 #include <boost/json/parse.hpp>
 
 #include <atomic>
+#include <future>
 #include <map>
 #include <set>
 
@@ -332,4 +334,54 @@ TEST_CASE("room hooks: create, join, leave and delete as rooms change, on two sh
     CHECK(got.count("join r") == 2);
     CHECK(got.count("leave r") == 2);
     CHECK(got.count("delete r") == 2);
+}
+
+TEST_CASE("a room hook that throws is logged; the join or the disconnect completes") {
+    roomcast::test::record errors;
+    std::atomic<int> disconnected{0};
+    auto const boom = [](auto const&...) { throw std::runtime_error("hook failed"); };
+    test_server srv(
+        {.log =
+             [&](roomcast::log_level level, std::string_view line) {
+                 if (level == roomcast::log_level::error)
+                     errors.add(std::string(line));
+             }},
+        [&](roomcast::server<>& io) {
+            io.of("/").room_hooks(
+                {.create_room = boom, .delete_room = boom, .join_room = boom, .leave_room = boom});
+            io.on("join", [](roomcast::socket& s, std::string r) { return s.join(r); });
+            io.on_disconnect([&](roomcast::socket&, std::string_view) { ++disconnected; });
+        });
+    raw_client c;
+    connect(c, srv.port());
+    c.write(R"(421["join","r"])");
+    CHECK(c.read_packet() == "431[true]");
+    c.abort();
+    REQUIRE(eventually([&] { return disconnected == 1; }));
+    auto f = srv.io().of("/").all_rooms(boost::asio::use_future);
+    REQUIRE(f.wait_for(5s) == std::future_status::ready);
+    CHECK(f.get().empty()); // both rooms left, though every hook threw
+    CHECK(errors.size() >= 6);
+    CHECK(errors.items()[0].find("hook of namespace / threw: hook failed") != std::string::npos);
+}
+
+TEST_CASE("emitting a reserved event name throws, as Node's server does") {
+    roomcast::test::record errors;
+    test_server srv({}, [&](roomcast::server<>& io) {
+        io.on("bad", [](roomcast::socket& s) { s.emit("disconnect", 1); });
+        io.on_error(
+            [&](roomcast::socket&, roomcast::handler_error const& e) { errors.add(e.message); });
+    });
+    raw_client c;
+    connect(c, srv.port());
+    c.write(R"(421["bad"])");
+    CHECK(
+        c.read_packet() ==
+        R"(431[{"error":"event \"bad\": handler threw: roomcast: \"disconnect\" is a reserved event name"}])");
+    for (auto const* name : {"connect", "connect_error", "disconnect", "disconnecting",
+                             "newListener", "removeListener"}) {
+        CHECK_THROWS_AS(srv.io().emit(name, 1), std::invalid_argument);
+        CHECK_THROWS_AS(srv.io().to("r").emit(name, {{"a", 1}}), std::invalid_argument);
+    }
+    CHECK_NOTHROW(srv.io().emit("error", 1));
 }
