@@ -119,7 +119,8 @@ public:
     /// `join-room`, `leave-room`), called on the shard where the room changed: with several
     /// shards, each shard has its own rooms and the hooks run on each shard's thread, so they
     /// must be thread-safe. The member argument is a socket (`static_cast<roomcast::socket
-    /// const&>`). Set them before the server runs.
+    /// const&>`). Set them before the server runs. What a hook throws is logged as an error
+    /// and goes no further: the join or leave that called it completes.
     name_space& room_hooks(adapter::room_hooks hooks);
 
     /// Called when a handler's arguments did not convert or a handler threw.

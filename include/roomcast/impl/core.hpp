@@ -909,6 +909,26 @@ inline void name_space::add_shard(std::unique_ptr<detail::nsp_shard_base> s) {
 }
 
 inline name_space& name_space::room_hooks(adapter::room_hooks hooks) {
+    // The adapter calls a hook in the middle of a join or a leave, a disconnect's included:
+    // what a hook throws is logged here, never let through to leave rooms half left.
+    auto const guarded = [this]<class F>(F f, std::string_view what) -> F {
+        if (!f)
+            return f;
+        auto const where = std::string(what) + " hook of namespace " + name_ + " threw";
+        return [server = server_, f = std::move(f), where](auto const&... a) {
+            try {
+                f(a...);
+            } catch (std::exception const& e) {
+                server->log(log_level::error, where + ": " + e.what());
+            } catch (...) {
+                server->log(log_level::error, where);
+            }
+        };
+    };
+    hooks.create_room = guarded(std::move(hooks.create_room), "create_room");
+    hooks.delete_room = guarded(std::move(hooks.delete_room), "delete_room");
+    hooks.join_room = guarded(std::move(hooks.join_room), "join_room");
+    hooks.leave_room = guarded(std::move(hooks.leave_room), "leave_room");
     room_hooks_ = std::move(hooks);
     for (auto& s : shards_)
         s->set_room_hooks(room_hooks_);
