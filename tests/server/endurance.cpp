@@ -2,14 +2,12 @@
 // room membership, no session, bounded memory, every accepted message delivered in order.
 #include "catch.hpp"
 #include "raw_client.hpp"
+#include "raw_tcp.hpp"
 #include "sio_client.hpp"
 #include "test_server.hpp"
+#include "ws_frames.hpp"
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/read_until.hpp>
 #include <boost/asio/use_future.hpp>
-#include <boost/asio/write.hpp>
 
 #include <atomic>
 #include <cstdio>
@@ -22,7 +20,6 @@
 
 using namespace roomcast::test;
 using namespace std::chrono_literals;
-namespace net = boost::asio;
 
 namespace {
 
@@ -72,7 +69,7 @@ private:
 };
 
 std::vector<roomcast::room_info> all_rooms(roomcast::server<>& io) {
-    auto f = io.of("/").all_rooms(net::use_future);
+    auto f = io.of("/").all_rooms(boost::asio::use_future);
     REQUIRE(f.wait_for(5s) == std::future_status::ready);
     return f.get();
 }
@@ -173,21 +170,9 @@ TEST_CASE("endurance: a member that stops reading during a flood costs bounded m
     });
 
     // The stalled member: a small receive buffer, and it never reads after its CONNECT.
-    net::io_context ctx;
-    net::ip::tcp::socket stalled(ctx);
-    stalled.open(net::ip::tcp::v4());
-    stalled.set_option(net::socket_base::receive_buffer_size(4096));
-    stalled.connect({net::ip::make_address("127.0.0.1"), srv.port()});
-    net::write(stalled,
-               net::buffer(std::string("GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
-                                       "Host: x\r\nUpgrade: websocket\r\n"
-                                       "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                                       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")));
-    std::string response;
-    net::read_until(stalled, net::dynamic_buffer(response), "\r\n\r\n");
-    REQUIRE(response.substr(0, 12) == "HTTP/1.1 101");
-    std::string const connect_frame{'\x81', '\x82', 0, 0, 0, 0, '4', '0'}; // masked, key 0
-    net::write(stalled, net::buffer(connect_frame));
+    raw_tcp stalled(srv.port(), 4096);
+    REQUIRE(stalled.upgrade());
+    stalled.write(client_frame(roomcast::protocol::websocket::opcode::text, "40"));
 
     // Readers that keep up: every non-volatile message, in order.
     constexpr int readers = 3;

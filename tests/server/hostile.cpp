@@ -2,94 +2,26 @@
 // everyone else. Frames are written byte by byte where no client library would write them.
 #include "catch.hpp"
 #include "raw_client.hpp"
+#include "raw_tcp.hpp"
 #include "sio_client.hpp"
 #include "test_server.hpp"
 #include "ws_frames.hpp"
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/read_until.hpp>
 #include <boost/asio/use_future.hpp>
-#include <boost/asio/write.hpp>
 
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <future>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace roomcast::test;
 using namespace std::chrono_literals;
-namespace net = boost::asio;
 using roomcast::protocol::websocket::opcode;
 
 namespace {
-
-/// A TCP connection to the server that writes exactly the bytes it is given.
-class raw_tcp {
-public:
-    explicit raw_tcp(std::uint16_t port) {
-        socket_.connect({net::ip::make_address("127.0.0.1"), port});
-    }
-
-    /// Sends a WebSocket handshake for a new Engine.IO session; true on 101.
-    bool upgrade() {
-        write("GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\n"
-              "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
-        std::string response;
-        boost::system::error_code ec;
-        auto const n = net::read_until(socket_, net::dynamic_buffer(response), "\r\n\r\n", ec);
-        pending_ = response.substr(n); // frames that came with the answer
-        return !ec && response.substr(0, 12) == "HTTP/1.1 101";
-    }
-
-    bool write(std::string const& bytes) {
-        boost::system::error_code ec;
-        net::write(socket_, net::buffer(bytes), ec);
-        return !ec;
-    }
-
-    /// Everything the server sends until it closes the connection; nullopt if it has not
-    /// closed it within `timeout`.
-    std::optional<std::string> read_to_end(std::chrono::milliseconds timeout) {
-        std::string out = std::exchange(pending_, {});
-        std::array<char, 4096> buf;
-        bool closed = false;
-        std::function<void()> next = [&] {
-            socket_.async_read_some(net::buffer(buf),
-                                    [&](boost::system::error_code ec, std::size_t n) {
-                                        out.append(buf.data(), n);
-                                        if (ec)
-                                            closed = true;
-                                        else
-                                            next();
-                                    });
-        };
-        next();
-        ctx_.restart();
-        ctx_.run_for(timeout);
-        if (!closed) {
-            socket_.cancel();
-            ctx_.restart();
-            ctx_.run();
-            return std::nullopt;
-        }
-        return out;
-    }
-
-    void abort() {
-        socket_.set_option(net::socket_base::linger(true, 0));
-        socket_.close();
-    }
-
-private:
-    net::io_context ctx_;
-    net::ip::tcp::socket socket_{ctx_};
-    std::string pending_;
-};
 
 /// The server frames in `bytes` (unmasked, RFC 6455 §5.2), as (opcode, payload).
 std::vector<std::pair<int, std::string>> server_frames(std::string_view bytes) {

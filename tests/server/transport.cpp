@@ -1,12 +1,10 @@
 // Engine.IO over WebSocket, seen from the wire: handshake, refusals, heartbeat, limits.
 #include "catch.hpp"
 #include "raw_client.hpp"
+#include "raw_tcp.hpp"
 #include "test_server.hpp"
+#include "ws_frames.hpp"
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/read_until.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/json/parse.hpp>
 
 #include <thread>
@@ -222,41 +220,24 @@ TEST_CASE("a client that stops reading is disconnected once its queue passes the
 
 TEST_CASE("a client that sends WebSocket pings but never reads is disconnected") {
     // Its pongs count against the queue limit like messages do.
-    namespace net = boost::asio;
     roomcast::test::record reasons;
     test_server srv({.transport = {.max_queue_bytes = 256 * 1024}}, [&](roomcast::server<>& io) {
         io.on_disconnect(
             [&](roomcast::socket&, std::string_view why) { reasons.add(std::string(why)); });
     });
-    net::io_context ctx;
-    net::ip::tcp::socket s(ctx);
-    s.open(net::ip::tcp::v4());
-    s.set_option(net::socket_base::receive_buffer_size(4096));
-    s.connect({net::ip::make_address("127.0.0.1"), srv.port()});
-    net::write(s, net::buffer(std::string("GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
-                                          "Host: x\r\nUpgrade: websocket\r\n"
-                                          "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")));
-    std::string response;
-    net::read_until(s, net::dynamic_buffer(response), "\r\n\r\n");
-    REQUIRE(response.substr(0, 12) == "HTTP/1.1 101");
-    // Masked frames with the key 0, so that the payload reads as is.
-    auto const frame = [](unsigned char opcode, std::string const& payload) {
-        std::string f{static_cast<char>(0x80 | opcode), static_cast<char>(0x80 | payload.size())};
-        return f + std::string(4, '\0') + payload;
-    };
-    net::write(s, net::buffer(frame(0x1, "40"))); // into the main namespace
+    raw_tcp s(srv.port(), 4096);
+    REQUIRE(s.upgrade());
+    using roomcast::protocol::websocket::opcode;
+    s.write(client_frame(opcode::text, "40")); // into the main namespace
     std::string pings;
     for (int i = 0; i < 512; ++i)
-        pings += frame(0x9, std::string(125, 'p'));
+        pings += client_frame(opcode::ping, std::string(125, 'p'));
     std::thread flood([&] {
-        boost::system::error_code ec;
-        for (int i = 0; i < 1000 && !ec; ++i) // 64 MiB of pings at most
-            net::write(s, net::buffer(pings), ec);
+        for (int i = 0; i < 1000 && s.write(pings); ++i) // 64 MiB of pings at most
+            ;
     });
     CHECK(eventually([&] { return reasons.size() == 1; }, 10s));
-    boost::system::error_code ignored;
-    s.shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+    s.shutdown();
     flood.join();
     REQUIRE(reasons.size() == 1);
     CHECK(reasons.items()[0] == "transport error");
