@@ -17,7 +17,7 @@ namespace roomcast {
 enum class log_level { debug, info, warning, error };
 
 /// A token bucket: `per_second` on average, up to `burst` at once. A `per_second` of zero
-/// turns it off; a `burst` of zero means one second's worth.
+/// turns it off; a `burst` of zero means one second's worth (and never less than one).
 struct rate_limit {
     double per_second = 0;
     double burst = 0;

@@ -186,7 +186,9 @@ TEST_CASE("max_acks_in_flight: acknowledgements held unanswered count until answ
 TEST_CASE("client_rate: a client over its bucket gets an error event and is disconnected") {
     SECTION("a burst past the bucket") {
         // One packet a second, four at once: the CONNECT takes one.
-        test_server srv({.client_rate = {.per_second = 1, .burst = 4}}, ping_handler);
+        record warnings;
+        test_server srv(logging_to(warnings, {.client_rate = {.per_second = 1, .burst = 4}}),
+                        ping_handler);
         raw_client c;
         connect(c, srv.port());
         for (int i = 1; i <= 10; ++i)
@@ -200,6 +202,9 @@ TEST_CASE("client_rate: a client over its bucket gets an error event and is disc
         CHECK(answered <= 5);
         CHECK(c.read_packet() == "41");
         CHECK_FALSE(c.read_packet(2s));
+        // Refused once: what it sent after the packet that broke the limit is not looked at.
+        REQUIRE(warnings.size() == 1);
+        CHECK(warnings.items()[0].ends_with(": rate limit exceeded"));
     }
     SECTION("a client under the rate is never refused") {
         test_server srv({.client_rate = {.per_second = 40, .burst = 2}}, ping_handler);

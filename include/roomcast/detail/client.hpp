@@ -87,6 +87,7 @@ private:
     double tokens_ = -1; // options::client_rate's bucket; below zero until first used
     std::chrono::steady_clock::time_point refilled_;
     bool closed_ = false;
+    bool refused_ = false; // broke a limit: nothing more it sends is dispatched
 };
 
 } // namespace roomcast::detail

@@ -303,6 +303,8 @@ inline void client::on_message(std::string_view data, bool binary) {
 
 inline void client::dispatch(protocol::socketio::packet p) {
     using protocol::socketio::packet_type;
+    if (refused_)
+        return; // the rest of what it sent with the packet that broke a limit
     auto const& o = server_->opts();
     if (!take_token())
         return refuse(p.nsp, "rate limit exceeded");
@@ -416,6 +418,7 @@ inline void client::fail(std::string_view why, std::string_view detail) {
 }
 
 inline void client::refuse(std::string_view nsp, std::string message) {
+    refused_ = true;
     server_->log(log_level::warning, "closing connection " + conn_->id() + " from " +
                                          conn_->address() + ": " + message);
     if (auto it = find(nsp); it != sockets_.end() && it->second->connected())
@@ -427,7 +430,7 @@ inline bool client::take_token() {
     auto const& r = server_->opts().client_rate;
     if (r.per_second <= 0)
         return true;
-    double const burst = r.burst > 0 ? r.burst : r.per_second;
+    double const burst = std::max(1.0, r.burst > 0 ? r.burst : r.per_second);
     auto const now = std::chrono::steady_clock::now();
     if (tokens_ < 0) {
         tokens_ = burst;
