@@ -9,7 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 what=${1:-build} # build: the library and examples; run: and npm for the chat page; test; bench
-packages=(g++ cmake ninja-build pkg-config libboost1.81-dev libboost-json1.81-dev libhiredis-dev)
+packages=(g++ cmake ninja-build pkg-config libboost1.81-dev libboost-json1.81-dev libhiredis-dev
+          libssl-dev)
 if [[ $what == run || $what == test || $what == bench ]]; then
     command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 fi
@@ -18,7 +19,7 @@ if [[ $what == bench ]]; then
 fi
 if [[ $what == test ]]; then
     packages+=(catch2 clang python3-socketio python3-websocket python3-requests clang-format chromium
-               doxygen libclang-rt-14-dev redis-server)
+               doxygen libclang-rt-14-dev redis-server openssl)
 fi
 
 missing=()

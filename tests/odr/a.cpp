@@ -1,6 +1,7 @@
 // Two translation units include everything; linking them proves every non-template function
 // in the headers is inline (no ODR break).
 #include <roomcast/roomcast.hpp>
+#include <roomcast/tls.hpp>
 
 int from_b();
 

@@ -4,11 +4,13 @@
 
 #include <roomcast/transport/field_list.hpp>
 #include <roomcast/transport/http.hpp>
+#include <roomcast/transport/tls_layer.hpp>
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -37,7 +39,8 @@ struct options {
     /// Engine.IO sessions open at once, over all shards; a handshake past it is refused with
     /// HTTP 503 `{"code":4,"message":"Too many connections"}`.
     std::size_t max_connections = 100'000;
-    /// Time a client has to send its HTTP request, and to finish a WebSocket close handshake.
+    /// Time a client has to send its HTTP request (its TLS handshake included), and to finish
+    /// a WebSocket close handshake.
     std::chrono::milliseconds handshake_timeout{10000};
     /// Largest HTTP request header block accepted, in bytes.
     std::size_t max_header_bytes = 8 * 1024;
@@ -58,6 +61,10 @@ struct options {
     std::function<bool(request_info const&)> allow_request;
     /// Answers requests off the Engine.IO path; without it they get 404.
     http_handler on_http;
+    /// Serves TLS (`https://` polling, `wss://`) instead of plain HTTP on the port when set:
+    /// `roomcast::tls(...)` from <roomcast/tls.hpp> makes it. Every connection then starts
+    /// with a TLS handshake; one that is not TLS is dropped.
+    std::shared_ptr<tls_factory const> tls;
 };
 
 /// What a connection's HTTP request said, kept for the Socket.IO handshake.

@@ -12,9 +12,12 @@
 #include <roomcast/transport/websocket.hpp>
 
 #include <boost/asio/bind_allocator.hpp>
+#include <boost/asio/compose.hpp>
 #include <boost/asio/execution_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_range.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
@@ -197,6 +200,8 @@ public:
 
     /// Where a connection's frames are assembled before its one write.
     std::string& write_buffer() noexcept { return write_; }
+    /// Where a TLS connection's frames are encrypted before they are written.
+    std::string& tls_buffer() noexcept { return tls_; }
 
     /// Where a connection's incoming bytes land; its complete frames are read in place.
     std::span<char> read_buffer() {
@@ -219,6 +224,7 @@ private:
     std::vector<std::shared_ptr<session>> dirty_;
     std::vector<std::shared_ptr<session>> running_;
     std::string write_;
+    std::string tls_;
     std::vector<char> read_;
     bool posted_ = false;
 };
@@ -348,6 +354,251 @@ private:
     clock::time_point armed_for_ = clock::time_point::max();
 };
 
+/// Where TLS bytes are decrypted and read without waiting: one per thread, used within one
+/// call (no connection keeps anything here).
+struct tls_scratch {
+    std::array<char, 16 * 1024> wire;
+    std::array<char, 16 * 1024> plain;
+};
+inline tls_scratch& thread_tls_scratch() {
+    static thread_local tls_scratch s;
+    return s;
+}
+
+/// A connection's bytes until a session takes its socket: Beast's tcp_stream (for its
+/// timeouts), plain, or through a tls_layer. Under TLS the handshake runs inside the first
+/// read; a wake-up reads into a small inbox, then without waiting into the thread's scratch
+/// until the kernel has no more, and decrypts into `plain_`, which is empty while idle.
+/// One read and one write at a time, on the connection's executor (Beast's rules).
+class http_stream {
+public:
+    using executor_type = beast::tcp_stream::executor_type;
+    using next_layer_type = beast::tcp_stream;
+
+    http_stream(tcp::socket s, std::unique_ptr<tls_layer> tls)
+        : next_(std::move(s))
+        , tls_(std::move(tls)) {
+        if (tls_) {
+            beast::error_code ignored; // reads that find nothing must not wait
+            next_.socket().non_blocking(true, ignored);
+        }
+    }
+
+    executor_type get_executor() noexcept { return next_.get_executor(); }
+    next_layer_type& next_layer() noexcept { return next_; }
+    tcp::socket& socket() noexcept { return next_.socket(); }
+    void expires_after(std::chrono::steady_clock::duration d) { next_.expires_after(d); }
+    void expires_never() { next_.expires_never(); }
+    bool secure() const noexcept { return tls_ != nullptr; }
+
+    /// The socket and its TLS state, for a session; the stream is empty afterwards.
+    std::pair<tcp::socket, std::unique_ptr<tls_layer>> release() {
+        return {next_.release_socket(), std::move(tls_)};
+    }
+
+    /// What a wait for readability while a GET is parked found.
+    enum class peer { left, sent, nothing };
+    /// After a readability wait: whether the peer left (closed, reset, or sent close_notify),
+    /// sent something (a request it pipelined: kept for the next read), or nothing yet.
+    peer check_peer() {
+        beast::error_code ec;
+        if (!tls_)
+            return socket().available(ec) == 0 || ec ? peer::left : peer::sent;
+        auto const st = pump({}, ec);
+        if (!plain_.empty())
+            return peer::sent;
+        return st != tls_layer::status::ok || (ec && ec != net::error::would_block) ? peer::left
+                                                                                    : peer::nothing;
+    }
+
+    /// Ends output: close_notify under TLS (best effort: the socket does not wait), then FIN.
+    void shutdown_send() {
+        beast::error_code ignored;
+        if (tls_) {
+            std::string wire = std::exchange(reply_, {});
+            tls_->close(wire);
+            socket().write_some(net::buffer(wire), ignored);
+        }
+        socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
+
+    template<class MutableBuffers, class Handler>
+    auto async_read_some(MutableBuffers const& buffers, Handler&& handler) {
+        return net::async_initiate<Handler, void(beast::error_code, std::size_t)>(
+            [this](auto h, MutableBuffers const& b) {
+                if (!tls_)
+                    return next_.async_read_some(b, std::move(h));
+                net::async_compose<decltype(h), void(beast::error_code, std::size_t)>(
+                    read_op<MutableBuffers>{this, b}, h, next_);
+            },
+            handler, buffers);
+    }
+
+    template<class ConstBuffers, class Handler>
+    auto async_write_some(ConstBuffers const& buffers, Handler&& handler) {
+        return net::async_initiate<Handler, void(beast::error_code, std::size_t)>(
+            [this](auto h, ConstBuffers const& b) {
+                if (!tls_)
+                    return next_.async_write_some(b, std::move(h));
+                net::async_compose<decltype(h), void(beast::error_code, std::size_t)>(
+                    write_op{this, encrypt(b)}, h, next_);
+            },
+            handler, buffers);
+    }
+
+    /// Beast's WebSocket close ends with this: close_notify, then the TCP connection.
+    template<class Handler>
+    friend void async_teardown(beast::role_type role, http_stream& s, Handler&& handler) {
+        if (!s.tls_) {
+            using beast::websocket::async_teardown;
+            return async_teardown(role, s.next_, std::forward<Handler>(handler));
+        }
+        s.wire_ = std::exchange(s.reply_, {});
+        s.tls_->close(s.wire_);
+        net::async_compose<Handler, void(beast::error_code)>(teardown_op{&s}, handler, s.next_);
+    }
+    friend void teardown(beast::role_type role, http_stream& s, beast::error_code& ec) {
+        using beast::websocket::teardown;
+        teardown(role, s.next_, ec);
+    }
+
+private:
+    /// Decrypts `first` (just read), then what else the kernel holds, up to a bound, without
+    /// waiting. `ec` is the socket's end (or would_block).
+    tls_layer::status pump(std::span<char const> first, beast::error_code& ec) {
+        auto& scratch = thread_tls_scratch();
+        auto keep = [this](std::span<char> plain) {
+            plain_.append(plain.data(), plain.size());
+            return true;
+        };
+        auto const to = make_sink(keep);
+        auto st = tls_->receive(first, scratch.plain, to, reply_);
+        for (int turn = 0; st == tls_layer::status::ok && turn < 16; ++turn) {
+            auto const n = socket().read_some(net::buffer(scratch.wire), ec);
+            if (ec)
+                break;
+            st = tls_->receive({scratch.wire.data(), n}, scratch.plain, to, reply_);
+        }
+        return st;
+    }
+
+    /// `buffers` as records in wire_ (after what the stream owes the peer); the plaintext
+    /// bytes taken, at most a few records' worth per write.
+    template<class ConstBuffers>
+    std::size_t encrypt(ConstBuffers const& buffers) {
+        wire_ = std::exchange(reply_, {});
+        std::size_t taken = 0;
+        for (auto const b : beast::buffers_range_ref(buffers)) {
+            auto const n = std::min(b.size(), max_write - taken);
+            if (!tls_->send({static_cast<char const*>(b.data()), n}, wire_))
+                return taken; // broken: the write fails on the socket soon enough
+            taken += n;
+            if (taken == max_write)
+                break;
+        }
+        return taken;
+    }
+
+    template<class MutableBuffers>
+    struct read_op {
+        http_stream* s;
+        MutableBuffers buffers;
+        enum { start, reading, writing } step = start;
+
+        template<class Self>
+        void operator()(Self& self, beast::error_code ec = {}, std::size_t n = 0) {
+            auto& st = *s;
+            switch (step) {
+            case start:
+                step = reading;
+                if (!st.plain_.empty() || st.ended_) // complete, but never from the initiation
+                    return net::post(st.get_executor(), std::move(self));
+                return read(self);
+            case reading:
+                if (ec)
+                    return self.complete(ec, 0);
+                if (n != 0) {
+                    st.result_ = st.pump({st.inbox_.data(), n}, st.ended_);
+                    if (st.ended_ == net::error::would_block)
+                        st.ended_ = {};
+                    if (!st.reply_.empty()) { // the handshake's answer, before anything else
+                        step = writing;
+                        st.wire_ = std::exchange(st.reply_, {});
+                        return net::async_write(st.next_, net::buffer(st.wire_), std::move(self));
+                    }
+                }
+                break;
+            case writing:
+                std::string().swap(st.wire_);
+                if (ec)
+                    return self.complete(ec, 0);
+                step = reading;
+                break;
+            }
+            if (!st.plain_.empty()) {
+                auto const taken = net::buffer_copy(buffers, net::buffer(st.plain_));
+                st.plain_.erase(0, taken);
+                if (st.plain_.empty() && st.plain_.capacity() > 4096)
+                    std::string().swap(st.plain_);
+                return self.complete({}, taken);
+            }
+            if (st.result_ == tls_layer::status::closed)
+                return self.complete(net::error::eof, 0);
+            if (st.result_ == tls_layer::status::failed)
+                return self.complete(net::error::invalid_argument, 0);
+            if (st.ended_)
+                return self.complete(st.ended_, 0);
+            read(self);
+        }
+
+        template<class Self>
+        void read(Self& self) {
+            s->next_.async_read_some(net::buffer(s->inbox_), std::move(self));
+        }
+    };
+
+    struct write_op {
+        http_stream* s;
+        std::size_t taken;
+        bool started = false;
+
+        template<class Self>
+        void operator()(Self& self, beast::error_code ec = {}, std::size_t = 0) {
+            if (!std::exchange(started, true))
+                return net::async_write(s->next_, net::buffer(s->wire_), std::move(self));
+            if (s->wire_.capacity() > 64 * 1024)
+                std::string().swap(s->wire_);
+            self.complete(ec, ec ? 0 : taken);
+        }
+    };
+
+    struct teardown_op {
+        http_stream* s;
+        bool started = false;
+
+        template<class Self>
+        void operator()(Self& self, beast::error_code = {}, std::size_t = 0) {
+            if (!std::exchange(started, true))
+                return net::async_write(s->next_, net::buffer(s->wire_), std::move(self));
+            beast::error_code ec;
+            s->socket().shutdown(tcp::socket::shutdown_both, ec);
+            s->socket().close(ec);
+            self.complete(ec);
+        }
+    };
+
+    static constexpr std::size_t max_write = 64 * 1024;
+
+    beast::tcp_stream next_;
+    std::unique_ptr<tls_layer> tls_;
+    std::array<char, 256> inbox_; // under TLS, what a wake-up reads first
+    std::string plain_;           // decrypted and not yet read
+    std::string reply_;           // owed to the peer (a handshake flight, an alert)
+    std::string wire_;            // records being written
+    beast::error_code ended_;     // how the socket ended, once plain_ is read
+    tls_layer::status result_ = tls_layer::status::ok;
+};
+
 /// One Engine.IO session (§"Transports"): its queue, heartbeat and close, over HTTP
 /// long-polling, WebSocket, or polling upgraded to WebSocket. Lives on one executor (a
 /// shard's io_context), so its state needs no lock; every call comes on that executor (HTTP
@@ -380,10 +631,11 @@ public:
     net::any_io_executor get_executor() override { return ex_; }
 
     /// A session on a WebSocket from the start: completes the handshake, sends the open packet.
-    void start_websocket(tcp::socket socket, http::request<http::string_body> req,
+    void start_websocket(tcp::socket socket, std::unique_ptr<tls_layer> tls,
+                         http::request<http::string_body> req,
                          std::function<void(std::shared_ptr<connection>)> on_open) {
         on_websocket_ = true;
-        accept(std::move(socket), std::move(req),
+        accept(std::move(socket), std::move(tls), std::move(req),
                [self = shared_from_this(), on_open = std::move(on_open)] {
                    self->state_ = state::open;
                    self->send_raw(self->open_message(false));
@@ -443,12 +695,14 @@ public:
     }
 
     /// A WebSocket for this polling session (§"Upgrade"); `socket` is on this executor.
-    void upgrade_to(tcp::socket socket, http::request<http::string_body> req) {
+    void upgrade_to(tcp::socket socket, std::unique_ptr<tls_layer> tls,
+                    http::request<http::string_body> req) {
         if (!polling() || ws_ || upgrade_ != upgrade::none || !opt_.allow_upgrades ||
             state_ != state::open) {
             // Already upgraded, upgrading, or closing: this WebSocket opens and is closed at
             // once, as engine.io does.
-            auto extra = std::make_shared<ws::stream<beast::tcp_stream>>(std::move(socket));
+            auto extra =
+                std::make_shared<ws::stream<http_stream>>(std::move(socket), std::move(tls));
             auto held = std::make_shared<http::request<http::string_body>>(std::move(req));
             beast::get_lowest_layer(*extra).expires_after(opt_.handshake_timeout);
             extra->async_accept(*held, [extra, held](beast::error_code ec) {
@@ -463,7 +717,7 @@ public:
             if (!ec && self->upgrade_ != upgrade::none && !self->on_websocket_)
                 self->abandon_upgrade();
         });
-        accept(std::move(socket), std::move(req), [] {});
+        accept(std::move(socket), std::move(tls), std::move(req), [] {});
     }
 
     send_status send(message_ptr m, bool is_volatile) override {
@@ -540,11 +794,13 @@ private:
     /// reader, and the bytes in between: the start of a frame not complete yet, and written
     /// bytes the kernel has not taken yet. Both are empty, holding nothing, while idle.
     struct websocket_io {
-        websocket_io(tcp::socket s, std::size_t max_payload)
+        websocket_io(tcp::socket s, std::unique_ptr<tls_layer> t, std::size_t max_payload)
             : socket(std::move(s))
+            , tls(std::move(t))
             , reader(max_payload) {}
 
         tcp::socket socket;
+        std::unique_ptr<tls_layer> tls; // under TLS: what is read and written goes through it
         protocol::websocket::frame_reader reader;
         std::array<char, 128> inbox; // what a wake-up reads first: all of it, most of the time
         std::string partial;
@@ -555,8 +811,9 @@ private:
 
     /// Beast answers the WebSocket handshake; then the socket is the session's.
     template<class Done>
-    void accept(tcp::socket socket, http::request<http::string_body> req, Done done) {
-        auto hs = std::make_shared<ws::stream<beast::tcp_stream>>(std::move(socket));
+    void accept(tcp::socket socket, std::unique_ptr<tls_layer> tls,
+                http::request<http::string_body> req, Done done) {
+        auto hs = std::make_shared<ws::stream<http_stream>>(std::move(socket), std::move(tls));
         hs->set_option(
             ws::stream_base::timeout{opt_.handshake_timeout, ws::stream_base::none(), false});
         auto held = std::make_shared<http::request<http::string_body>>(std::move(req));
@@ -566,10 +823,10 @@ private:
                 return; // an upgrade abandoned meanwhile: its socket closes with `hs`
             if (!ec && self->state_ != state::closed) {
                 beast::error_code nb;
-                auto s = hs->next_layer().release_socket();
+                auto [s, tls] = hs->next_layer().release();
                 s.non_blocking(true, nb);
                 if (!nb) {
-                    self->ws_.emplace(std::move(s), self->opt_.max_payload);
+                    self->ws_.emplace(std::move(s), std::move(tls), self->opt_.max_payload);
                     done();
                     return self->wait_readable();
                 }
@@ -661,9 +918,26 @@ private:
             close_websocket();
     }
 
-    /// Writes `bytes` (whole frames) now, or keeps what the kernel does not take for when the
-    /// socket has room. False if the connection failed.
-    bool write_now(std::string_view bytes) {
+    /// Writes `bytes` (whole frames) now, encrypted under TLS, and then close_notify if
+    /// `last`. False if the connection failed.
+    bool write_now(std::string_view bytes, bool last = false) {
+        auto* tls = ws_->tls.get();
+        if (!tls)
+            return write_wire(bytes);
+        auto& wire = batch_->tls_buffer();
+        wire.clear();
+        bool const ok = tls->send(bytes, wire);
+        if (last)
+            tls->close(wire);
+        if (ok)
+            return write_wire(wire);
+        write_failed();
+        return false;
+    }
+
+    /// Writes `bytes` now, or keeps what the kernel does not take for when the socket has
+    /// room. False if the connection failed.
+    bool write_wire(std::string_view bytes) {
         if (ws_->waiting_write) {
             ws_->unsent += bytes; // behind what waits already
             queued_bytes_ += bytes.size();
@@ -730,7 +1004,7 @@ private:
             frame, frame_opcode::close,
             protocol::websocket::close_payload(protocol::websocket::close_code::normal));
         ws_->closing = true;
-        if (write_now(frame) && !ws_->waiting_write)
+        if (write_now(frame, true) && !ws_->waiting_write)
             shut_down_websocket();
     }
 
@@ -775,7 +1049,7 @@ private:
             return on_read_error(ec);
         auto& inbox = ws_->inbox;
         if (n < inbox.size()) { // all there was: the usual case for a message or two
-            if (consume({inbox.data(), n}, generation))
+            if (take({inbox.data(), n}, generation))
                 wait_readable();
             return;
         }
@@ -794,11 +1068,11 @@ private:
             have += ws_->socket.read_some(net::buffer(buf.data() + have, buf.size() - have), ec);
             bool const drained = ec == net::error::would_block || have < buf.size();
             if (ec && ec != net::error::would_block) {
-                if (have == 0 || consume(buf.first(have), generation))
+                if (have == 0 || take(buf.first(have), generation))
                     on_read_error(ec);
                 return;
             }
-            if (!consume(buf.first(have), generation))
+            if (!take(buf.first(have), generation))
                 return;
             if (drained)
                 return wait_readable();
@@ -808,6 +1082,26 @@ private:
             if (self->ws_ && generation == self->ws_generation_ && self->state_ != state::closed)
                 self->drain(0, generation);
         });
+    }
+
+    /// Reads what came from the socket: frames, or under TLS records of frames. False if
+    /// reading must stop: the session or this WebSocket is gone.
+    bool take(std::span<char> bytes, std::uint32_t generation) {
+        auto* tls = ws_->tls.get();
+        if (!tls)
+            return consume(bytes, generation);
+        bool alive = true;
+        auto frames = [&](std::span<char> plain) { return alive = consume(plain, generation); };
+        std::string reply; // rare: an alert, or the answer to a key update
+        auto const st = tls->receive(bytes, thread_tls_scratch().plain, make_sink(frames), reply);
+        if (!alive || (!reply.empty() && !write_wire(reply)))
+            return false;
+        if (st == tls_layer::status::ok)
+            return true;
+        // close_notify is the end of the peer's stream; anything else broke the connection.
+        on_read_error(st == tls_layer::status::closed ? beast::error_code(net::error::eof)
+                                                      : net::error::invalid_argument);
+        return false;
     }
 
     /// Reads the complete frames of `fresh` (after what an earlier read left unfinished).
@@ -1125,9 +1419,9 @@ class http_session : public std::enable_shared_from_this<http_session> {
 public:
     using open_handler = std::function<void(std::shared_ptr<connection>)>;
 
-    http_session(tcp::socket s, options const& opt, std::shared_ptr<session_registry> registry,
-                 open_handler on_open)
-        : stream_(std::move(s))
+    http_session(tcp::socket s, std::unique_ptr<tls_layer> tls, options const& opt,
+                 std::shared_ptr<session_registry> registry, open_handler on_open)
+        : stream_(std::move(s), std::move(tls))
         , opt_(opt)
         , registry_(std::move(registry))
         , on_open_(std::move(on_open)) {}
@@ -1154,11 +1448,8 @@ public:
 
 private:
     void read_request() {
-        if (registry_->stopping) {
-            beast::error_code ignored;
-            stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-            return;
-        }
+        if (registry_->stopping)
+            return stream_.shutdown_send();
         reading_ = true;
         parser_.emplace();
         parser_->header_limit(static_cast<std::uint32_t>(opt_.max_header_bytes));
@@ -1209,6 +1500,7 @@ private:
         auto const ep = stream_.socket().remote_endpoint(aec);
         if (!aec)
             info.address = ep.address().to_string();
+        info.secure = stream_.secure();
 
         auto const transport = info.query_param("transport");
         bool const polling = transport == "polling" && opt_.transports.polling;
@@ -1249,29 +1541,31 @@ private:
                                            opt_, registry_);
         if (websocket) {
             stream_.expires_never(); // no timer of this stream outlives it
-            return s->start_websocket(stream_.release_socket(), std::move(req), on_open_);
+            auto [socket, tls] = stream_.release();
+            return s->start_websocket(std::move(socket), std::move(tls), std::move(req), on_open_);
         }
         auto open = s->start_polling();
         on_open_(s);
         reply(req, http::status::ok, "text/plain; charset=UTF-8", std::move(open));
     }
 
-    /// The WebSocket of an upgrade: its socket moves to the session's executor.
+    /// The WebSocket of an upgrade: its socket (and its TLS state) moves to the session's
+    /// executor.
     void hand_over(std::shared_ptr<session> s, request req) {
         stream_.expires_never();
-        auto& sock = stream_.socket();
+        auto [sock, tls] = stream_.release();
         beast::error_code ec;
         auto const protocol = sock.local_endpoint(ec).protocol();
         auto const fd = sock.release(ec);
         if (ec)
             return;
         auto ex = s->get_executor();
-        net::post(ex, [s, ex, protocol, fd, req = std::move(req)]() mutable {
+        net::post(ex, [s, ex, protocol, fd, tls = std::move(tls), req = std::move(req)]() mutable {
             tcp::socket moved(ex);
             beast::error_code ec2;
             moved.assign(protocol, fd, ec2);
             if (!ec2)
-                s->upgrade_to(std::move(moved), std::move(req));
+                s->upgrade_to(std::move(moved), std::move(tls), std::move(req));
         });
     }
 
@@ -1281,15 +1575,24 @@ private:
                   [s, reply = answer_for(held)]() mutable { s->poll(std::move(reply)); });
         // While the GET is parked, a client that gives up closes this connection: watch it.
         stream_.expires_never();
-        session_ = s;
+        session_ = std::move(s);
+        watch_parked();
+    }
+
+    void watch_parked() {
         stream_.socket().async_wait(
             tcp::socket::wait_read, [self = shared_from_this()](beast::error_code ec) {
                 if (ec || !self->session_)
                     return; // answered meanwhile (the wait was cancelled)
-                beast::error_code aec;
-                if (self->stream_.socket().available(aec) == 0 || aec) {
+                switch (self->stream_.check_peer()) {
+                case http_stream::peer::left: {
                     auto s = std::move(self->session_);
-                    net::post(s->get_executor(), [s] { s->poll_aborted(); });
+                    return net::post(s->get_executor(), [s] { s->poll_aborted(); });
+                }
+                case http_stream::peer::nothing: // part of a TLS record
+                    return self->watch_parked();
+                case http_stream::peer::sent: // a pipelined request, read after the answer
+                    return;
                 }
             });
     }
@@ -1404,12 +1707,11 @@ private:
                           [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
                               if (!ec && res->keep_alive())
                                   return self->read_request();
-                              beast::error_code ignored;
-                              self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                              self->stream_.shutdown_send();
                           });
     }
 
-    beast::tcp_stream stream_;
+    http_stream stream_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     options const& opt_;
@@ -1482,8 +1784,13 @@ ROOMCAST_DECL void websocket_listener::accept() {
             auto ex = s.get_executor();
             boost::asio::post(ex, [s = std::move(s), opt = opt_, registry = registry_,
                                    on_open = on_open_]() mutable {
-                std::make_shared<detail::http_session>(std::move(s), *opt, std::move(registry),
-                                                       std::move(on_open))
+                // Under TLS the connection's state is made on its shard, and a connection
+                // that cannot have one is dropped.
+                std::unique_ptr<tls_layer> tls;
+                if (opt->tls && !(tls = opt->tls->make_layer()))
+                    return;
+                std::make_shared<detail::http_session>(std::move(s), std::move(tls), *opt,
+                                                       std::move(registry), std::move(on_open))
                     ->start();
             });
             accept();

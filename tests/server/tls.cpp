@@ -1,0 +1,348 @@
+// TLS on the server's port (roomcast/tls.hpp): wss:// and https:// polling with a client that
+// verifies the server's certificate (made by the test run), the upgrade between them across
+// shards, messages larger than a record and than a write batch, and the connections that are
+// not TLS or never finish their handshake.
+#include "catch.hpp"
+#include "raw_client.hpp"
+#include "test_cert.hpp"
+#include "test_server.hpp"
+
+#include <roomcast/roomcast.hpp>
+#include <roomcast/tls.hpp>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <boost/json.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <optional>
+#include <string>
+
+namespace {
+
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ws = beast::websocket;
+using tcp = net::ip::tcp;
+using roomcast::test::eventually;
+using namespace std::chrono_literals;
+
+roomcast::test::test_certificate const& certificate() {
+    static auto const c = roomcast::test::make_test_certificate();
+    return c;
+}
+
+/// The server's TLS settings, from the test certificate.
+std::shared_ptr<roomcast::transport::tls_factory const> server_tls() {
+    ssl::context ctx(ssl::context::tls_server);
+    ctx.use_certificate_chain(net::buffer(certificate().certificate_pem));
+    ctx.use_private_key(net::buffer(certificate().key_pem), ssl::context::pem);
+    return roomcast::tls(std::move(ctx));
+}
+
+roomcast::options tls_options(roomcast::options o = {}) {
+    o.transport.tls = server_tls();
+    return o;
+}
+
+/// A client context that trusts the test certificate only, and checks the name.
+ssl::context client_context() {
+    ssl::context ctx(ssl::context::tls_client);
+    ctx.add_certificate_authority(net::buffer(certificate().certificate_pem));
+    ctx.set_verify_mode(ssl::verify_peer);
+    return ctx;
+}
+
+/// Runs `ioc` until `done` or `timeout`; false on timeout.
+bool run_until(net::io_context& ioc, bool const& done, std::chrono::milliseconds timeout = 5s) {
+    ioc.restart();
+    auto const deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done && std::chrono::steady_clock::now() < deadline)
+        ioc.run_one_for(deadline - std::chrono::steady_clock::now());
+    return done;
+}
+
+/// A TLS connection to the server: an HTTP client (polling) or a WebSocket client, every
+/// step bounded in time.
+class tls_client {
+public:
+    explicit tls_client(std::uint16_t port)
+        : ctx_(client_context())
+        , ws_(ioc_, ctx_) {
+        auto& stream = ws_.next_layer();
+        SSL_set_tlsext_host_name(stream.native_handle(), "localhost");
+        stream.set_verify_callback(ssl::host_name_verification("localhost"));
+        beast::get_lowest_layer(ws_).connect(
+            tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+    }
+
+    /// The TLS handshake; its error (a certificate the client does not trust, say).
+    beast::error_code handshake() {
+        return wait(
+            [&](auto done) { ws_.next_layer().async_handshake(ssl::stream_base::client, done); });
+    }
+
+    /// Sends one HTTP request on this connection.
+    bool send(http::verb verb, std::string target, std::string body = {}) {
+        http::request<http::string_body> req(verb, target, 11);
+        req.set(http::field::host, "localhost");
+        req.keep_alive(true);
+        req.body() = std::move(body);
+        req.prepare_payload();
+        return !wait([&](auto done) { http::async_write(ws_.next_layer(), req, done); });
+    }
+
+    /// One HTTP request on this connection; nullopt if no answer came.
+    std::optional<http::response<http::string_body>> request(http::verb verb, std::string target,
+                                                             std::string body = {}) {
+        if (!send(verb, std::move(target), std::move(body)))
+            return std::nullopt;
+        http::response<http::string_body> res;
+        if (wait([&](auto done) { http::async_read(ws_.next_layer(), buffer_, res, done); }))
+            return std::nullopt;
+        return res;
+    }
+
+    beast::error_code upgrade(std::string const& target) {
+        return wait([&](auto done) { ws_.async_handshake("localhost", target, done); });
+    }
+
+    bool write(std::string const& text) {
+        return !wait([&](auto done) { ws_.async_write(net::buffer(text), done); });
+    }
+
+    /// The next text message, answering Engine.IO pings; nullopt on error or timeout.
+    std::optional<std::string> read(std::chrono::milliseconds timeout = 5s) {
+        for (;;) {
+            beast::flat_buffer b;
+            if (wait([&](auto done) { ws_.async_read(b, done); }, timeout))
+                return std::nullopt;
+            auto m = beast::buffers_to_string(b.data());
+            if (m != "2")
+                return m;
+            write("3");
+        }
+    }
+
+    /// The close code of the WebSocket close the server sent.
+    std::uint16_t close_code() const { return ws_.reason().code; }
+
+    /// Ends the TLS session (close_notify), then the TCP connection.
+    void shutdown() {
+        wait([&](auto done) { ws_.next_layer().async_shutdown(done); }, 1s);
+        beast::get_lowest_layer(ws_).close();
+    }
+    /// Drops the TCP connection without close_notify.
+    void abort() { beast::get_lowest_layer(ws_).close(); }
+
+private:
+    template<class Start>
+    beast::error_code wait(Start start, std::chrono::milliseconds timeout = 5s) {
+        bool done = false;
+        beast::error_code result;
+        start([&](beast::error_code ec, auto&&...) {
+            result = ec;
+            done = true;
+        });
+        if (!run_until(ioc_, done, timeout)) {
+            beast::get_lowest_layer(ws_).close(); // the operation ends with an error
+            run_until(ioc_, done, 1s);
+            return net::error::timed_out;
+        }
+        return result;
+    }
+
+    net::io_context ioc_;
+    ssl::context ctx_;
+    ws::stream<beast::ssl_stream<beast::tcp_stream>> ws_;
+    beast::flat_buffer buffer_;
+};
+
+/// One HTTP request on a TLS connection of its own; the answer's body, or "<none>".
+std::string https(std::uint16_t port, http::verb verb, std::string const& target,
+                  std::string body = {}) {
+    tls_client c(port);
+    if (c.handshake())
+        return "<none>";
+    auto res = c.request(verb, target, std::move(body));
+    return res ? res->body() : "<none>";
+}
+
+/// Opens an Engine.IO session by polling; returns its id.
+std::string open_polling(std::uint16_t port) {
+    auto const open = https(port, http::verb::get, "/socket.io/?EIO=4&transport=polling");
+    REQUIRE(open.substr(0, 1) == "0");
+    return std::string(boost::json::parse(open.substr(1)).as_object().at("sid").as_string());
+}
+
+/// Opens a Socket.IO connection on a TLS WebSocket; returns its socket id.
+std::string connect_websocket(tls_client& c) {
+    REQUIRE(!c.handshake());
+    REQUIRE(!c.upgrade("/socket.io/?EIO=4&transport=websocket"));
+    REQUIRE(c.read().value_or("").substr(0, 1) == "0");
+    REQUIRE(c.write("40"));
+    auto const answer = c.read().value_or("");
+    REQUIRE(answer.substr(0, 2) == "40");
+    return std::string(boost::json::parse(answer.substr(2)).as_object().at("sid").as_string());
+}
+
+/// The servers of these tests: `echo` answers with its argument; `secure` with whether the
+/// connection's handshake came over TLS; disconnect reasons are recorded.
+void setup(roomcast::server<>& io, roomcast::test::record& reasons) {
+    io.on("echo", [](roomcast::socket&, boost::json::value v) { return v; });
+    io.on("secure", [](roomcast::socket& s) { return s.handshake().secure; });
+    io.on("big", [](roomcast::socket& s, std::size_t n) { s.emit("big", std::string(n, 'b')); });
+    io.on_disconnect(
+        [&reasons](roomcast::socket&, std::string_view why) { reasons.add(std::string(why)); });
+}
+
+} // namespace
+
+TEST_CASE("tls: a WebSocket over TLS carries acks and messages larger than a record and a batch") {
+    roomcast::test::record reasons;
+    roomcast::test::test_server server(tls_options(), [&](auto& io) { setup(io, reasons); });
+
+    tls_client c(server.port());
+    connect_websocket(c);
+    REQUIRE(c.write("420[\"secure\"]"));
+    CHECK(c.read() == "430[true]");
+    for (std::size_t const n : {10, 20 * 1024, 600 * 1024}) {
+        std::string const text(n, 'x');
+        REQUIRE(c.write("421[\"echo\",\"" + text + "\"]"));
+        CHECK(c.read() == "431[\"" + text + "\"]");
+        REQUIRE(c.write("42[\"big\"," + std::to_string(n) + "]"));
+        CHECK(c.read() == "42[\"big\",\"" + std::string(n, 'b') + "\"]");
+    }
+    c.shutdown();
+    REQUIRE(eventually([&] { return reasons.size() == 1; }));
+    CHECK(reasons.items() == std::vector<std::string>{"transport close"});
+}
+
+TEST_CASE("tls: polling over https, then the upgrade to a TLS WebSocket on another shard") {
+    roomcast::test::record reasons;
+    roomcast::test::test_server server(
+        tls_options(), [&](auto& io) { setup(io, reasons); }, 2);
+
+    auto const port = server.port();
+    for (int round = 0; round < 4; ++round) {
+        auto const sid = open_polling(port);
+        auto const path = "/socket.io/?EIO=4&transport=polling&sid=" + sid;
+        REQUIRE(https(port, http::verb::post, path, "40") == "ok");
+        REQUIRE(https(port, http::verb::get, path).substr(0, 2) == "40");
+        REQUIRE(https(port, http::verb::post, path, "420[\"secure\"]") == "ok");
+        CHECK(https(port, http::verb::get, path) == "430[true]");
+
+        // Connections are spread round robin: this sixth one of the round is accepted by the
+        // shard that did not accept the first, where the session lives.
+        tls_client upgraded(server.port());
+        REQUIRE(!upgraded.handshake());
+        REQUIRE(!upgraded.upgrade("/socket.io/?EIO=4&transport=websocket&sid=" + sid));
+        REQUIRE(upgraded.write("2probe"));
+        REQUIRE(upgraded.read() == "3probe");
+        REQUIRE(upgraded.write("5"));
+        REQUIRE(upgraded.write("421[\"echo\",\"over the upgrade\"]"));
+        CHECK(upgraded.read() == "431[\"over the upgrade\"]");
+        upgraded.abort(); // no close_notify: the session ends as when TCP drops
+        REQUIRE(eventually([&] { return reasons.size() == std::size_t(round + 1); }));
+    }
+    for (auto const& r : reasons.items())
+        CHECK(r == "transport close");
+}
+
+TEST_CASE("tls: a client that does not trust the certificate is refused by its own check") {
+    roomcast::test::record reasons;
+    roomcast::test::test_server server(tls_options(), [&](auto& io) { setup(io, reasons); });
+
+    net::io_context ioc;
+    ssl::context untrusting(ssl::context::tls_client);
+    untrusting.set_verify_mode(ssl::verify_peer); // no authority added
+    beast::ssl_stream<beast::tcp_stream> s(ioc, untrusting);
+    beast::get_lowest_layer(s).connect(
+        tcp::endpoint(net::ip::make_address("127.0.0.1"), server.port()));
+    bool done = false;
+    beast::error_code result;
+    s.async_handshake(ssl::stream_base::client, [&](beast::error_code ec) {
+        result = ec;
+        done = true;
+    });
+    REQUIRE(run_until(ioc, done));
+    CHECK(result.category() == net::error::get_ssl_category());
+
+    // The server goes on serving clients that do trust it.
+    tls_client c(server.port());
+    connect_websocket(c);
+}
+
+TEST_CASE("tls: what is not TLS, and a handshake that never ends, are dropped") {
+    roomcast::test::record reasons;
+    roomcast::test::test_server server(tls_options({.transport = {.handshake_timeout = 300ms}}),
+                                       [&](auto& io) { setup(io, reasons); });
+
+    // Plain HTTP on the TLS port: no answer, the connection is closed.
+    auto const t0 = std::chrono::steady_clock::now();
+    CHECK(roomcast::test::http_raw(server.port(),
+                                   "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\n"
+                                   "Host: localhost\r\n\r\n",
+                                   3s)
+              .find("HTTP/1.1") == std::string::npos);
+    CHECK(std::chrono::steady_clock::now() - t0 < 2s);
+
+    // A TCP connection that says nothing is cut at handshake_timeout.
+    auto const t1 = std::chrono::steady_clock::now();
+    CHECK(roomcast::test::http_raw(server.port(), "", 3s).empty());
+    CHECK(std::chrono::steady_clock::now() - t1 < 2s);
+
+    tls_client c(server.port());
+    connect_websocket(c);
+}
+
+TEST_CASE("tls: a parked GET whose client leaves ends the session at once") {
+    roomcast::test::record reasons;
+    roomcast::test::test_server server(tls_options(), [&](auto& io) { setup(io, reasons); });
+
+    auto const port = server.port();
+    auto const sid = open_polling(port);
+    auto const path = "/socket.io/?EIO=4&transport=polling&sid=" + sid;
+    REQUIRE(https(port, http::verb::post, path, "40") == "ok");
+    REQUIRE(https(port, http::verb::get, path).substr(0, 2) == "40");
+
+    // A GET that parks, from another connection that then leaves with close_notify.
+    tls_client parked(server.port());
+    REQUIRE(!parked.handshake());
+    REQUIRE(parked.send(http::verb::get, path));
+    parked.shutdown();
+    REQUIRE(eventually([&] { return reasons.size() == 1; }, 3s));
+    CHECK(reasons.items() == std::vector<std::string>{"transport close"});
+}
+
+TEST_CASE("tls: close() sends what is queued and a WebSocket close") {
+    roomcast::test::record reasons;
+    std::optional<roomcast::test::test_server> server;
+    server.emplace(tls_options(), [&](auto& io) { setup(io, reasons); });
+
+    tls_client c(server->port());
+    connect_websocket(c);
+    server->io().emit("bye", "now");
+    server.reset(); // close() and join
+    CHECK(c.read() == "42[\"bye\",\"now\"]");
+    CHECK(!c.read(2s));
+    CHECK(c.close_code() == 1000);
+}
+
+TEST_CASE("tls: roomcast::tls refuses files it cannot use") {
+    CHECK_THROWS_AS(roomcast::tls("/nonexistent/cert.pem", "/nonexistent/key.pem"),
+                    boost::system::system_error);
+}
