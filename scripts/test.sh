@@ -20,7 +20,7 @@ ctest --test-dir build/test-clang --output-on-failure --timeout 600 \
     -R '^(unit|server|quickstart_node_threads2)$'
 
 # Sanitizers. ASan and UBSan (g++): the unit and wire tests, and real clients against the
-# feature server (every server feature) and the examples with shared state. A leak at exit, a
+# feature server (every server feature, also over TLS) and the examples with shared state. A leak at exit, a
 # memory error or undefined behaviour fails the test (a server must exit with 0). Waits get
 # more time, as instrumented programs are slower. Instrumented builds of every example would
 # take most of CI's time on two cores; the feature server covers what they use.
@@ -32,7 +32,7 @@ cmake --build build/asan --target roomcast_unit_tests roomcast_server_tests feat
     multiroom_chat lobby roomcast_redis_tests cluster_node
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build/asan --output-on-failure --timeout 900 -j2 \
-    -R '^(unit|server|redis|(features|multiroom_chat|lobby)_(node|python).*|cluster_peer_.*)$'
+    -R '^(unit|server|redis|(features|features_tls|tls|multiroom_chat|lobby)_(node|python).*|cluster_peer_.*)$'
 
 # TSan (clang): what runs on two shards, the wire tests and real clients with two threads.
 cmake -S . -B build/tsan -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug \
@@ -43,7 +43,7 @@ cmake --build build/tsan --target roomcast_server_tests features_server multiroo
     roomcast_redis_tests cluster_node
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
     ctest --test-dir build/tsan --output-on-failure --timeout 900 -j2 \
-    -R '^(server|redis|(features|multiroom_chat|lobby)_(node|python)_threads2|cluster_(peer|faults_peer)_.*_threads2)$'
+    -R '^(server|redis|(features|features_tls|tls|multiroom_chat|lobby)_(node|python)_threads2|cluster_(peer|faults_peer)_.*_threads2)$'
 
 # The decoders under libFuzzer (clang, with ASan and UBSan), each for a bounded time.
 scripts/fuzz.sh 60

@@ -1,9 +1,10 @@
 // roomcast feature server: exposes the Socket.IO server features to the real-client tests
 // features.test.mjs (socket.io-client) and test_features.py (python-socketio).
 //
-//   features_server [--port 3000] [--threads 1]
+//   features_server [--port 3000] [--threads 1] [--tls-cert cert.pem --tls-key key.pem]
 //
-// Prints `features listening on port P` once it accepts connections. Listens on 127.0.0.1.
+// Prints `features listening on port P` once it accepts connections. Listens on 127.0.0.1;
+// with a certificate and key, over TLS (https:// and wss://).
 //
 // Events ("name(arguments) -> acknowledgement"; `ack` is only sent when the client asks):
 //
@@ -15,6 +16,7 @@
 //                                      ("/" or "/admin"; by default the socket's own)
 //   volatileTo({room, data})        -> true; volatile `vol` data to `room`
 //   echo(value)                     -> value
+//   secure()                        -> whether the connection's handshake came over TLS
 //   pair(string a, int b)           -> [b, a] (an ack with two arguments)
 //   askMe({question, timeoutMs})    -> server emits `ask`(question) with that timeout and
 //                                      then emits `result` {reply: [...]} when answered, or
@@ -69,6 +71,7 @@
 //   emits `dynMsg` {nsp: "*", data} through the parent, to `room` of every child.
 
 #include <roomcast/roomcast.hpp>
+#include <roomcast/tls.hpp>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -177,15 +180,19 @@ static boost::json::object error_object(boost::system::error_code ec) {
 }
 
 static int usage(char const* self) {
-    std::cerr << "usage: " << self << " [--port N] [--threads N]\n";
+    std::cerr << "usage: " << self
+              << " [--port N] [--threads N] [--tls-cert FILE --tls-key FILE]\n";
     return 2;
 }
 
 int main(int argc, char** argv) {
     unsigned long port = 3000, threads = 1;
+    std::string tls_cert, tls_key;
     for (int i = 1; i < argc; ++i) {
         std::string_view const arg = argv[i];
-        if ((arg == "--port" || arg == "--threads") && i + 1 < argc) {
+        if ((arg == "--tls-cert" || arg == "--tls-key") && i + 1 < argc) {
+            (arg == "--tls-cert" ? tls_cert : tls_key) = argv[++i];
+        } else if ((arg == "--port" || arg == "--threads") && i + 1 < argc) {
             char* end = nullptr;
             auto const n = std::strtoul(argv[++i], &end, 10);
             if (*end != '\0' || (arg == "--port" && n > 65535) || (arg == "--threads" && n < 1))
@@ -196,7 +203,12 @@ int main(int argc, char** argv) {
         }
     }
 
-    roomcast::server<> io({.address = "127.0.0.1", .port = static_cast<std::uint16_t>(port)});
+    if (tls_cert.empty() != tls_key.empty())
+        return usage(argv[0]);
+    roomcast::server<> io(
+        {.address = "127.0.0.1",
+         .port = static_cast<std::uint16_t>(port),
+         .transport = {.tls = tls_cert.empty() ? nullptr : roomcast::tls(tls_cert, tls_key)}});
     thread_numbers thread_number;
 
     auto& main_nsp = io.of("/");
@@ -239,6 +251,7 @@ int main(int argc, char** argv) {
     // --- "/": acks, binary, volatile, coroutines --------------------------------------------
     io.on("thread", [&thread_number](roomcast::socket&) { return thread_number(); });
     io.on("echo", [](roomcast::socket&, boost::json::value v) { return v; });
+    io.on("secure", [](roomcast::socket& s) { return s.handshake().secure; });
     io.on("pair",
           [](roomcast::socket&, std::string a, int b, roomcast::ack reply) { reply(b, a); });
     io.on("volatileTo", [&io](roomcast::socket&, room_data const& r) {

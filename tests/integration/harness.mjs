@@ -7,10 +7,13 @@
 //
 // Environment (read by every suite): ROOMCAST_WAIT_MS (bound of every single wait, default
 // 4000), ROOMCAST_STARTUP_MS (bound of server start-up, default 10000), ROOMCAST_VERBOSE=1
-// (echo the server's output).
+// (echo the server's output). With ROOMCAST_TLS_CERT and ROOMCAST_TLS_KEY (PEM files), a
+// server program is given them (--tls-cert, --tls-key) and is reached over https:// and
+// wss://, and clients trust that certificate and no other.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import { io as ioClient } from 'socket.io-client';
 
@@ -19,6 +22,10 @@ export const STARTUP_MS = Number(process.env.ROOMCAST_STARTUP_MS || 10000);
 export const STOP_MS = 3000;
 export const TEST_TIMEOUT_MS = 30000; // per test, a last-resort bound above the per-wait bounds
 const VERBOSE = process.env.ROOMCAST_VERBOSE === '1';
+/// The certificate and key servers are started with, when the suite runs over TLS.
+export const TLS = process.env.ROOMCAST_TLS_CERT
+  ? { cert: process.env.ROOMCAST_TLS_CERT, key: process.env.ROOMCAST_TLS_KEY }
+  : null;
 
 export const sleep = ms => new Promise(r => setTimeout(r, ms));
 
@@ -68,7 +75,8 @@ export class ServerProcess {
       assert.equal(extraArgs.length, 0, 'a command line function takes no extra arguments');
     } else {
       const binary = command;
-      command = port => [binary, '--port', String(port), ...extraArgs];
+      const tlsArgs = TLS ? ['--tls-cert', TLS.cert, '--tls-key', TLS.key] : [];
+      command = port => [binary, '--port', String(port), ...extraArgs, ...tlsArgs];
     }
     const s = new ServerProcess();
     try {
@@ -83,7 +91,7 @@ export class ServerProcess {
 
   async _start(command, readyLine) {
     this.port = await freePort();
-    this.url = `http://127.0.0.1:${this.port}`;
+    this.url = `${TLS ? 'https' : 'http'}://127.0.0.1:${this.port}`;
     this.output = '';
     this.exited = null;   // {code, signal} once the process has exited
     this.stopping = false;
@@ -190,7 +198,10 @@ export class ServerProcess {
 /// Options of socket.io-client connections and Managers: WebSocket only, no reconnection,
 /// connected explicitly.
 export function clientOptions(extra = {}) {
-  return { transports: ['websocket'], reconnection: false, autoConnect: false, timeout: WAIT_MS, ...extra };
+  return {
+    transports: ['websocket'], reconnection: false, autoConnect: false, timeout: WAIT_MS,
+    ...(TLS ? { ca: fs.readFileSync(TLS.cert) } : {}), ...extra,
+  };
 }
 
 /// Returned by a function of `Peer.answers`: leave the server's acknowledgement unanswered.

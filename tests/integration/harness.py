@@ -16,7 +16,9 @@ and are run with Debian's /usr/bin/python3 (python3-socketio 5.7).
 
 Environment: ROOMCAST_WAIT_MS (bound of every single wait, default 4000),
 ROOMCAST_STARTUP_MS (bound of server start-up, default 10000),
-ROOMCAST_VERBOSE=1 (echo the server's output).
+ROOMCAST_VERBOSE=1 (echo the server's output). With ROOMCAST_TLS_CERT and ROOMCAST_TLS_KEY
+(PEM files), server programs are given them (--tls-cert, --tls-key) and reached over
+https:// and wss://, and clients trust that certificate and no other.
 """
 
 import atexit
@@ -30,12 +32,15 @@ import sys
 import threading
 import time
 
+import requests
 import socketio
 
 WAIT = float(os.environ.get('ROOMCAST_WAIT_MS', '4000')) / 1000.0
 STARTUP = float(os.environ.get('ROOMCAST_STARTUP_MS', '10000')) / 1000.0
 STOP = 3.0
 VERBOSE = os.environ.get('ROOMCAST_VERBOSE') == '1'
+TLS_CERT = os.environ.get('ROOMCAST_TLS_CERT')
+TLS_KEY = os.environ.get('ROOMCAST_TLS_KEY')
 
 _counter = itertools.count(1)
 
@@ -90,12 +95,14 @@ class ServerProcess:
 
     def start(self):
         self.port = free_port()
-        self.url = 'http://127.0.0.1:%d' % self.port
+        self.url = '%s://127.0.0.1:%d' % ('https' if TLS_CERT else 'http', self.port)
         self.stopping = False
         self.death_reported = False
         with self.output_lock:
             self.output = []
         argv = self.command(self.port)
+        if TLS_CERT:
+            argv = argv + ['--tls-cert', TLS_CERT, '--tls-key', TLS_KEY]
         self.what = ' '.join(argv)
         ready_text = self.ready_line(self.port) if self.ready_line else None
         ready = threading.Event()
@@ -226,6 +233,22 @@ def dispatch_in_order(client):
     eio._trigger_event = in_order
 
 
+def client_tls():
+    """socketio.Client arguments that trust the server's test certificate (and no other)
+    when the suite runs over TLS. python-engineio 4.3 verifies the WebSocket's certificate
+    with the http_session's `verify`; its polling requests pass `verify=True` themselves, so
+    requests takes the authorities from REQUESTS_CA_BUNDLE (set at import, below)."""
+    if not TLS_CERT:
+        return {}
+    session = requests.Session()
+    session.verify = TLS_CERT
+    return {'http_session': session}
+
+
+if TLS_CERT:
+    os.environ['REQUESTS_CA_BUNDLE'] = TLS_CERT
+
+
 class Peer:
     """A python-socketio client (one Engine.IO connection) of `server` on `namespaces`, that
     records every event it receives, in arrival order: log entries {nsp, event, args, taken}
@@ -240,7 +263,8 @@ class Peer:
         self.log = []
         self.cond = threading.Condition()
         self.disconnected = set()
-        self.sio = socketio.Client(reconnection=False, handle_sigint=False, request_timeout=WAIT)
+        self.sio = socketio.Client(reconnection=False, handle_sigint=False, request_timeout=WAIT,
+                                   **client_tls())
         dispatch_in_order(self.sio)
         for ns in self.namespaces:
             self.sio.on('*', self._catch_all(ns), namespace=ns)
