@@ -24,9 +24,12 @@ class RoomcastConan(ConanFile):
     options = {
         # The Redis adapter (roomcast/redis.hpp): adds hiredis and the target roomcast::redis.
         "with_redis": [True, False],
+        # TLS on the server's port (roomcast/tls.hpp): adds OpenSSL and the target roomcast::tls.
+        "with_tls": [True, False],
     }
     default_options = {
         "with_redis": False,
+        "with_tls": False,
         # roomcast links Boost.JSON, which is a compiled Boost library.
         "boost/*:without_json": False,
     }
@@ -41,6 +44,8 @@ class RoomcastConan(ConanFile):
         self.requires("boost/[>=1.81 <2]", transitive_headers=True)
         if self.options.with_redis:
             self.requires("hiredis/[>=1.0 <2]", transitive_headers=True)
+        if self.options.with_tls:
+            self.requires("openssl/[>=1.1.1 <4]", transitive_headers=True)
 
     def package_id(self):
         self.info.clear()
@@ -63,13 +68,15 @@ class RoomcastConan(ConanFile):
 
     def package_info(self):
         # The same names as the CMake package that `cmake --install` writes: roomcast::roomcast,
-        # and roomcast::redis (roomcast and hiredis) with the Redis adapter.
+        # roomcast::redis (roomcast and hiredis) with the Redis adapter, and roomcast::tls
+        # (roomcast and OpenSSL) with TLS.
         self.cpp_info.set_property("cmake_file_name", "roomcast")
         # CMakeDeps also makes a target of the whole package that links every component: named
         # after the widest component, it is that component and adds no target of its own.
         self.cpp_info.set_property(
             "cmake_target_name",
-            "roomcast::redis" if self.options.with_redis else "roomcast::roomcast")
+            "roomcast::redis" if self.options.with_redis
+            else "roomcast::tls" if self.options.with_tls else "roomcast::roomcast")
 
         core = self.cpp_info.components["core"]
         core.set_property("cmake_target_name", "roomcast::roomcast")
@@ -86,3 +93,11 @@ class RoomcastConan(ConanFile):
             redis.libdirs = []
             redis.includedirs = []  # core's
             redis.requires = ["core", "hiredis::hiredis"]  # the whole hiredis package
+
+        if self.options.with_tls:
+            tls = self.cpp_info.components["tls"]
+            tls.set_property("cmake_target_name", "roomcast::tls")
+            tls.bindirs = []
+            tls.libdirs = []
+            tls.includedirs = []  # core's
+            tls.requires = ["core", "openssl::ssl", "openssl::crypto"]

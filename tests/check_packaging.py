@@ -1,7 +1,8 @@
 """Checks that the version and the package descriptions agree: project(VERSION) in
 CMakeLists.txt, the macros of include/roomcast/version.hpp, conanfile.py, the vcpkg port and
 CHANGELOG.md; that both Conan recipes parse; that the vcpkg port depends on every Boost
-library the headers include; and that the Redis adapter's option and feature bring hiredis."""
+library the headers include; and that the Redis and TLS options and features bring hiredis
+and OpenSSL."""
 import ast
 import json
 import pathlib
@@ -87,6 +88,13 @@ elif "hiredis" not in names(redis.get("dependencies", [])):
     errors.append("ports/roomcast/vcpkg.json: the redis feature does not depend on hiredis")
 if not re.search(r'self\.requires\(\s*"hiredis/', read("conanfile.py")):
     errors.append("conanfile.py: with_redis does not require hiredis")
+tls = port.get("features", {}).get("tls")
+if tls is None:
+    errors.append("ports/roomcast/vcpkg.json: no tls feature")
+elif "openssl" not in names(tls.get("dependencies", [])):
+    errors.append("ports/roomcast/vcpkg.json: the tls feature does not depend on openssl")
+if not re.search(r'self\.requires\(\s*"openssl/', read("conanfile.py")):
+    errors.append("conanfile.py: with_tls does not require openssl")
 
 if not re.search(rf"^## \[{re.escape(version)}\]", read("CHANGELOG.md"), re.M):
     errors.append(f"CHANGELOG.md: no section ## [{version}]")

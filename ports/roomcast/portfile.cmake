@@ -14,6 +14,12 @@ if("redis" IN_LIST FEATURES)
 else()
     set(roomcast_redis OFF)
 endif()
+# The tls feature likewise adds OpenSSL and the target roomcast::tls.
+if("tls" IN_LIST FEATURES)
+    set(roomcast_tls ON)
+else()
+    set(roomcast_tls OFF)
+endif()
 
 vcpkg_cmake_configure(
     SOURCE_PATH "${SOURCE_PATH}"
@@ -22,6 +28,7 @@ vcpkg_cmake_configure(
         -DROOMCAST_BUILD_EXAMPLES=OFF
         -DROOMCAST_BUILD_BENCH=OFF
         -DROOMCAST_REDIS=${roomcast_redis}
+        -DROOMCAST_TLS=${roomcast_tls}
 )
 vcpkg_cmake_install()
 # CMakeLists.txt installs the package's config in share/roomcast/cmake.
