@@ -2,6 +2,8 @@
 // into this program, which registers each sample's handlers on a server and shuts it down:
 // a sample must build, link, and set up without throwing. The host functions the samples
 // declare are stand-ins here.
+#include "test_cert.hpp"
+
 #include <roomcast/redis.hpp>
 #include <roomcast/redis_emitter.hpp>
 #include <roomcast/roomcast.hpp>
@@ -13,6 +15,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -52,6 +56,8 @@ std::vector<std::uint8_t> load_avatar(std::string_view user) {
     return {user.begin(), user.end()};
 }
 void reload_bans() {}
+roomcast::options tls_server_options(std::string const& certificate_chain_file,
+                                     std::string const& private_key_file);
 
 // A loopback port where nothing listens (it was free a moment ago).
 std::uint16_t unused_port() {
@@ -86,6 +92,19 @@ int main() {
     roomcast::server<> configured(quiet(public_server_options()));
     configured.close();
     configured.run();
+
+    // The TLS sample, with a certificate made for the run.
+    auto const dir = std::filesystem::temp_directory_path();
+    auto const cert = (dir / "roomcast-doc-sample-cert.pem").string();
+    auto const key = (dir / "roomcast-doc-sample-key.pem").string();
+    auto const made = roomcast::test::make_test_certificate();
+    std::ofstream(cert) << made.certificate_pem;
+    std::ofstream(key) << made.key_pem;
+    roomcast::server<> secure(quiet(tls_server_options(cert, key)));
+    secure.close();
+    secure.run();
+    std::filesystem::remove(cert);
+    std::filesystem::remove(key);
 
     // The cluster samples need no Redis: pointed where nothing listens, a server on the Redis
     // adapter starts and closes, and the emitter gives up at its deadline.
