@@ -2,9 +2,12 @@
 // features.test.mjs (socket.io-client) and test_features.py (python-socketio).
 //
 //   features_server [--port 3000] [--threads 1] [--tls-cert cert.pem --tls-key key.pem]
+//                   [--limits]
 //
 // Prints `features listening on port P` once it accepts connections. Listens on 127.0.0.1;
-// with a certificate and key, over TLS (https:// and wss://).
+// with a certificate and key, over TLS (https:// and wss://). With --limits, tight limits
+// for limits.test.mjs: client_rate 20/s (burst 20), max_event_name_bytes 64,
+// max_connections 3, and allow_request refusing the Origin https://evil.example.
 //
 // Events ("name(arguments) -> acknowledgement"; `ack` is only sent when the client asks):
 //
@@ -91,6 +94,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 struct room_emit {
@@ -181,16 +185,19 @@ static boost::json::object error_object(boost::system::error_code ec) {
 
 static int usage(char const* self) {
     std::cerr << "usage: " << self
-              << " [--port N] [--threads N] [--tls-cert FILE --tls-key FILE]\n";
+              << " [--port N] [--threads N] [--tls-cert FILE --tls-key FILE] [--limits]\n";
     return 2;
 }
 
 int main(int argc, char** argv) {
     unsigned long port = 3000, threads = 1;
     std::string tls_cert, tls_key;
+    bool limits = false;
     for (int i = 1; i < argc; ++i) {
         std::string_view const arg = argv[i];
-        if ((arg == "--tls-cert" || arg == "--tls-key") && i + 1 < argc) {
+        if (arg == "--limits") {
+            limits = true;
+        } else if ((arg == "--tls-cert" || arg == "--tls-key") && i + 1 < argc) {
             (arg == "--tls-cert" ? tls_cert : tls_key) = argv[++i];
         } else if ((arg == "--port" || arg == "--threads") && i + 1 < argc) {
             char* end = nullptr;
@@ -205,10 +212,19 @@ int main(int argc, char** argv) {
 
     if (tls_cert.empty() != tls_key.empty())
         return usage(argv[0]);
-    roomcast::server<> io(
-        {.address = "127.0.0.1",
-         .port = static_cast<std::uint16_t>(port),
-         .transport = {.tls = tls_cert.empty() ? nullptr : roomcast::tls(tls_cert, tls_key)}});
+    roomcast::options opt{
+        .address = "127.0.0.1",
+        .port = static_cast<std::uint16_t>(port),
+        .transport = {.tls = tls_cert.empty() ? nullptr : roomcast::tls(tls_cert, tls_key)}};
+    if (limits) {
+        opt.client_rate = {.per_second = 20, .burst = 20};
+        opt.max_event_name_bytes = 64;
+        opt.transport.max_connections = 3;
+        opt.transport.allow_request = [](roomcast::transport::request_info const& r) {
+            return r.header("origin") != "https://evil.example";
+        };
+    }
+    roomcast::server<> io(std::move(opt));
     thread_numbers thread_number;
 
     auto& main_nsp = io.of("/");
