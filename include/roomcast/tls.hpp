@@ -44,7 +44,7 @@ public:
     static std::unique_ptr<openssl_layer> make(SSL_CTX* ctx) {
         std::unique_ptr<openssl_layer> layer(new openssl_layer);
         layer->ssl_ = SSL_new(ctx);
-        BIO* bio = layer->ssl_ ? BIO_new(method()) : nullptr;
+        BIO* bio = layer->ssl_ && method() ? BIO_new(method()) : nullptr;
         if (!bio) {
             ERR_clear_error();
             return nullptr;
@@ -61,10 +61,17 @@ public:
     status receive(std::span<char const> wire, std::span<char> scratch, sink to,
                    std::string& reply) override {
         call c(*this, wire, reply);
-        if (!SSL_is_init_finished(ssl_)) {
+        while (!SSL_is_init_finished(ssl_)) {
+            auto const left = in_.size();
             int const r = SSL_do_handshake(ssl_);
-            if (r != 1)
-                return SSL_get_error(ssl_, r) == SSL_ERROR_WANT_READ ? status::ok : status::failed;
+            if (r == 1)
+                break;
+            if (SSL_get_error(ssl_, r) != SSL_ERROR_WANT_READ)
+                return status::failed;
+            if (in_.empty())
+                return status::ok; // the rest of the handshake comes with later bytes
+            if (in_.size() == left)
+                return status::failed; // OpenSSL took nothing: never loop
         }
         std::size_t have = 0;
         for (;;) {
@@ -74,15 +81,19 @@ public:
                 have = 0;
             }
             std::size_t n = 0;
+            auto const left = in_.size();
             int const r = SSL_read_ex(ssl_, scratch.data() + have, scratch.size() - have, &n);
             if (r == 1) {
                 have += n;
                 continue;
             }
             int const e = SSL_get_error(ssl_, r);
+            bool const taken_all = in_.empty();
+            if (e == SSL_ERROR_WANT_READ && !taken_all && in_.size() != left)
+                continue; // a record that was not application data (a ticket, a key update)
             if (have != 0 && !to(scratch.first(have)))
                 return status::ok;
-            if (e == SSL_ERROR_WANT_READ)
+            if (e == SSL_ERROR_WANT_READ && taken_all)
                 return status::ok; // every byte of `wire` is taken
             return e == SSL_ERROR_ZERO_RETURN ? status::closed : status::failed;
         }
@@ -110,21 +121,30 @@ public:
 private:
     openssl_layer() = default;
 
-    /// The bytes one call may read and the string it writes to; OpenSSL's error queue is
-    /// the thread's, so it is left empty for the next connection.
+    /// The bytes one call may read and the string it writes to. Calls nest: a `send` from
+    /// the sink of a `receive` writes to its own string, and the `receive` then goes on with
+    /// the rest of its bytes. OpenSSL's error queue is the thread's, so it is left empty for
+    /// the next connection.
     struct call {
         call(openssl_layer& l, std::span<char const> in, std::string& out)
-            : l_(l) {
+            : l_(l)
+            , in_(l.in_)
+            , out_(l.out_) {
             ERR_clear_error();
             l_.in_ = in;
             l_.out_ = &out;
         }
         ~call() {
-            l_.in_ = {};
-            l_.out_ = nullptr;
+            l_.in_ = in_;
+            l_.out_ = out_;
             ERR_clear_error();
         }
+        call(call const&) = delete;
+        call& operator=(call const&) = delete;
+
         openssl_layer& l_;
+        std::span<char const> in_;
+        std::string* out_;
     };
 
     static BIO_METHOD const* method() {
@@ -143,8 +163,9 @@ private:
     static int bio_write(BIO* b, char const* data, int n) {
         BIO_clear_retry_flags(b);
         auto* l = static_cast<openssl_layer*>(BIO_get_data(b));
-        if (l->out_)
-            l->out_->append(data, static_cast<std::size_t>(n));
+        if (!l->out_)
+            return -1; // outside a call: nothing may be lost silently
+        l->out_->append(data, static_cast<std::size_t>(n));
         return n;
     }
 
@@ -172,8 +193,10 @@ class openssl_factory final : public transport::tls_factory {
 public:
     explicit openssl_factory(boost::asio::ssl::context ctx)
         : ctx_(std::move(ctx)) {
-        // Idle connections give their record buffers back.
-        SSL_CTX_set_mode(ctx_.native_handle(), SSL_MODE_RELEASE_BUFFERS);
+        // Idle connections give their record buffers back; a record that is not application
+        // data does not end a read early; a client cannot make the server renegotiate (CPU).
+        SSL_CTX_set_mode(ctx_.native_handle(), SSL_MODE_RELEASE_BUFFERS | SSL_MODE_AUTO_RETRY);
+        SSL_CTX_set_options(ctx_.native_handle(), SSL_OP_NO_RENEGOTIATION);
     }
 
     std::unique_ptr<transport::tls_layer> make_layer() const override {

@@ -24,9 +24,12 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <boost/json.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 namespace {
@@ -46,7 +49,7 @@ roomcast::test::test_certificate const& certificate() {
 }
 
 /// The server's TLS settings, from the test certificate.
-std::shared_ptr<roomcast::transport::tls_factory const> server_tls() {
+std::shared_ptr<roomcast::transport::tls_factory const> server_tls_factory() {
     ssl::context ctx(ssl::context::tls_server);
     ctx.use_certificate_chain(net::buffer(certificate().certificate_pem));
     ctx.use_private_key(net::buffer(certificate().key_pem), ssl::context::pem);
@@ -54,7 +57,7 @@ std::shared_ptr<roomcast::transport::tls_factory const> server_tls() {
 }
 
 roomcast::options tls_options(roomcast::options o = {}) {
-    o.transport.tls = server_tls();
+    o.transport.tls = server_tls_factory();
     return o;
 }
 
@@ -124,8 +127,32 @@ public:
         return !wait([&](auto done) { ws_.async_write(net::buffer(text), done); });
     }
 
+    /// A WebSocket ping and then `text`, written one after the other; true if both were
+    /// written and the pong came.
+    bool ping_then_write(std::string const& text) {
+        bool ponged = false;
+        ws_.control_callback([&](ws::frame_type kind, beast::string_view) {
+            ponged = ponged || kind == ws::frame_type::pong;
+        });
+        bool pinged = false;
+        ws_.async_ping({}, [&](beast::error_code) { pinged = true; });
+        bool const wrote = write(text);
+        run_until(ioc_, pinged, 1s);
+        auto reply = read();
+        ws_.control_callback();
+        pending_ = std::move(reply);
+        return wrote && ponged;
+    }
+
+    /// Closes the WebSocket with a close handshake.
+    beast::error_code close() {
+        return wait([&](auto done) { ws_.async_close(ws::close_code::normal, done); });
+    }
+
     /// The next text message, answering Engine.IO pings; nullopt on error or timeout.
     std::optional<std::string> read(std::chrono::milliseconds timeout = 5s) {
+        if (pending_)
+            return std::exchange(pending_, std::nullopt);
         for (;;) {
             beast::flat_buffer b;
             if (wait([&](auto done) { ws_.async_read(b, done); }, timeout))
@@ -169,6 +196,7 @@ private:
     ssl::context ctx_;
     ws::stream<beast::ssl_stream<beast::tcp_stream>> ws_;
     beast::flat_buffer buffer_;
+    std::optional<std::string> pending_; // read while a ping waited for its pong
 };
 
 /// One HTTP request on a TLS connection of its own; the answer's body, or "<none>".
@@ -219,6 +247,11 @@ TEST_CASE("tls: a WebSocket over TLS carries acks and messages larger than a rec
     connect_websocket(c);
     REQUIRE(c.write("420[\"secure\"]"));
     CHECK(c.read() == "430[true]");
+    // A ping with a large message right behind it: the pong comes, the message is answered.
+    // (That the layer keeps decrypting while a pong is encrypted is tested on its own, below.)
+    std::string const after(100 * 1024, 'a');
+    CHECK(c.ping_then_write("429[\"echo\",\"" + after + "\"]"));
+    CHECK(c.read() == "439[\"" + after + "\"]");
     for (std::size_t const n : {10, 20 * 1024, 600 * 1024}) {
         std::string const text(n, 'x');
         REQUIRE(c.write("421[\"echo\",\"" + text + "\"]"));
@@ -260,6 +293,22 @@ TEST_CASE("tls: polling over https, then the upgrade to a TLS WebSocket on anoth
     }
     for (auto const& r : reasons.items())
         CHECK(r == "transport close");
+
+    // A probe WebSocket that closes (a page left during its upgrade): polling goes on.
+    auto const sid = open_polling(port);
+    auto const path = "/socket.io/?EIO=4&transport=polling&sid=" + sid;
+    REQUIRE(https(port, http::verb::post, path, "40") == "ok");
+    REQUIRE(https(port, http::verb::get, path).substr(0, 2) == "40");
+    {
+        tls_client probe(port);
+        REQUIRE(!probe.handshake());
+        REQUIRE(!probe.upgrade("/socket.io/?EIO=4&transport=websocket&sid=" + sid));
+        REQUIRE(probe.write("2probe"));
+        REQUIRE(probe.read() == "3probe");
+        probe.close();
+    }
+    REQUIRE(https(port, http::verb::post, path, "421[\"echo\",\"still polling\"]") == "ok");
+    CHECK(https(port, http::verb::get, path) == "431[\"still polling\"]");
 }
 
 TEST_CASE("tls: a client that does not trust the certificate is refused by its own check") {
@@ -345,4 +394,68 @@ TEST_CASE("tls: close() sends what is queued and a WebSocket close") {
 TEST_CASE("tls: roomcast::tls refuses files it cannot use") {
     CHECK_THROWS_AS(roomcast::tls("/nonexistent/cert.pem", "/nonexistent/key.pem"),
                     boost::system::system_error);
+}
+
+TEST_CASE("tls: the layer decrypts on while its sink encrypts, and keeps every byte") {
+    // A client over memory BIOs and the server's layer, with no socket: the bytes are handed
+    // over by hand, so that one `receive` gets many records at once.
+    auto const server_tls = server_tls_factory();
+    auto layer = server_tls->make_layer();
+    REQUIRE(layer);
+    auto ctx = client_context();
+    std::unique_ptr<SSL, decltype(&SSL_free)> client(SSL_new(ctx.native_handle()), &SSL_free);
+    BIO* to_client = BIO_new(BIO_s_mem());
+    BIO* from_client = BIO_new(BIO_s_mem());
+    SSL_set_bio(client.get(), to_client, from_client);
+    SSL_set_tlsext_host_name(client.get(), "localhost");
+    SSL_set_connect_state(client.get());
+    auto const drain = [](BIO* b) {
+        std::string out(static_cast<std::size_t>(BIO_ctrl_pending(b)), '\0');
+        if (!out.empty())
+            BIO_read(b, out.data(), static_cast<int>(out.size()));
+        return out;
+    };
+    std::array<char, 16 * 1024> scratch;
+    std::string plain;
+    int writes_inside = 0;
+    std::string written_inside;
+    auto keep = [&](std::span<char> p) {
+        plain.append(p.data(), p.size());
+        // What a pong does: encrypt while the rest of the bytes waits.
+        ++writes_inside;
+        return layer->send("pong", written_inside);
+    };
+    for (int i = 0; i < 10 && !layer->established(); ++i) {
+        SSL_do_handshake(client.get());
+        std::string reply;
+        auto const bytes = drain(from_client);
+        REQUIRE(layer->receive(bytes, scratch, roomcast::transport::make_sink(keep), reply) ==
+                roomcast::transport::tls_layer::status::ok);
+        BIO_write(to_client, reply.data(), static_cast<int>(reply.size()));
+    }
+    REQUIRE(layer->established());
+    std::string sent;
+    for (char c : std::string("abcdef")) {
+        std::string const chunk(12 * 1024 + 7, c);
+        REQUIRE(SSL_write(client.get(), chunk.data(), static_cast<int>(chunk.size())) > 0);
+        sent += chunk;
+    }
+    auto const records = drain(from_client);
+    std::string reply;
+    CHECK(layer->receive(records, scratch, roomcast::transport::make_sink(keep), reply) ==
+          roomcast::transport::tls_layer::status::ok);
+    CHECK(writes_inside > 2);
+    CHECK(plain.size() == sent.size());
+    CHECK((plain == sent)); // not printed: 72 KiB
+    // The client reads what the sink encrypted, in order.
+    BIO_write(to_client, reply.data(), static_cast<int>(reply.size()));
+    BIO_write(to_client, written_inside.data(), static_cast<int>(written_inside.size()));
+    std::string pongs(4 * writes_inside, '\0');
+    std::size_t n = 0;
+    REQUIRE(SSL_read_ex(client.get(), pongs.data(), pongs.size(), &n) == 1);
+    std::size_t total = n;
+    while (total < pongs.size() &&
+           SSL_read_ex(client.get(), pongs.data() + total, pongs.size() - total, &n) == 1)
+        total += n;
+    CHECK(total == pongs.size());
 }

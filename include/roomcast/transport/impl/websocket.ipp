@@ -440,8 +440,10 @@ public:
             [this](auto h, ConstBuffers const& b) {
                 if (!tls_)
                     return next_.async_write_some(b, std::move(h));
+                bool broken = false;
+                auto const taken = encrypt(b, broken);
                 net::async_compose<decltype(h), void(beast::error_code, std::size_t)>(
-                    write_op{this, encrypt(b)}, h, next_);
+                    write_op{this, taken, broken}, h, next_);
             },
             handler, buffers);
     }
@@ -485,13 +487,15 @@ private:
     /// `buffers` as records in wire_ (after what the stream owes the peer); the plaintext
     /// bytes taken, at most a few records' worth per write.
     template<class ConstBuffers>
-    std::size_t encrypt(ConstBuffers const& buffers) {
+    std::size_t encrypt(ConstBuffers const& buffers, bool& broken) {
         wire_ = std::exchange(reply_, {});
         std::size_t taken = 0;
         for (auto const b : beast::buffers_range_ref(buffers)) {
             auto const n = std::min(b.size(), max_write - taken);
-            if (!tls_->send({static_cast<char const*>(b.data()), n}, wire_))
-                return taken; // broken: the write fails on the socket soon enough
+            if (!tls_->send({static_cast<char const*>(b.data()), n}, wire_)) {
+                broken = true;
+                return taken;
+            }
             taken += n;
             if (taken == max_write)
                 break;
@@ -511,7 +515,8 @@ private:
             switch (step) {
             case start:
                 step = reading;
-                if (!st.plain_.empty() || st.ended_) // complete, but never from the initiation
+                // Complete, but never from the initiation.
+                if (!st.plain_.empty() || st.ended_ || st.result_ != tls_layer::status::ok)
                     return net::post(st.get_executor(), std::move(self));
                 return read(self);
             case reading:
@@ -560,14 +565,16 @@ private:
     struct write_op {
         http_stream* s;
         std::size_t taken;
+        bool broken; // the TLS state refused the bytes: the write fails, after what it made
         bool started = false;
 
         template<class Self>
         void operator()(Self& self, beast::error_code ec = {}, std::size_t = 0) {
             if (!std::exchange(started, true))
                 return net::async_write(s->next_, net::buffer(s->wire_), std::move(self));
-            if (s->wire_.capacity() > 64 * 1024)
-                std::string().swap(s->wire_);
+            std::string().swap(s->wire_); // an idle connection holds no records
+            if (!ec && broken)
+                ec = net::error::connection_aborted;
             self.complete(ec, ec ? 0 : taken);
         }
     };
@@ -794,13 +801,15 @@ private:
     /// reader, and the bytes in between: the start of a frame not complete yet, and written
     /// bytes the kernel has not taken yet. Both are empty, holding nothing, while idle.
     struct websocket_io {
-        websocket_io(tcp::socket s, std::unique_ptr<tls_layer> t, std::size_t max_payload)
+        websocket_io(tcp::socket s, std::shared_ptr<tls_layer> t, std::size_t max_payload)
             : socket(std::move(s))
             , tls(std::move(t))
             , reader(max_payload) {}
 
         tcp::socket socket;
-        std::unique_ptr<tls_layer> tls; // under TLS: what is read and written goes through it
+        // Under TLS, what is read and written goes through it. Shared, so that a read that
+        // ends this WebSocket (an abandoned upgrade) does not destroy it under its own call.
+        std::shared_ptr<tls_layer> tls;
         protocol::websocket::frame_reader reader;
         std::array<char, 128> inbox; // what a wake-up reads first: all of it, most of the time
         std::string partial;
@@ -1087,14 +1096,32 @@ private:
     /// Reads what came from the socket: frames, or under TLS records of frames. False if
     /// reading must stop: the session or this WebSocket is gone.
     bool take(std::span<char> bytes, std::uint32_t generation) {
-        auto* tls = ws_->tls.get();
-        if (!tls)
+        if (!ws_->tls)
             return consume(bytes, generation);
-        bool alive = true;
-        auto frames = [&](std::span<char> plain) { return alive = consume(plain, generation); };
+        auto const tls = ws_->tls;
         std::string reply; // rare: an alert, or the answer to a key update
+        // What OpenSSL owes the peer leaves before anything the frames make the session
+        // encrypt (a pong): records reach the socket in the order they were made.
+        auto const owed = [&] {
+            if (reply.empty())
+                return true;
+            std::string wire;
+            wire.swap(reply);
+            if (ws_->closing)
+                return true; // nothing goes after our close_notify
+            if (!write_wire(wire))
+                return false;
+            if (queued_bytes_ <= opt_.max_queue_bytes)
+                return true;
+            fail(reason::transport_error); // answers piling up for a peer that does not read
+            return false;
+        };
+        bool alive = true;
+        auto frames = [&](std::span<char> plain) {
+            return alive = owed() && consume(plain, generation);
+        };
         auto const st = tls->receive(bytes, thread_tls_scratch().plain, make_sink(frames), reply);
-        if (!alive || (!reply.empty() && !write_wire(reply)))
+        if (!alive || !still_reading(generation) || !owed())
             return false;
         if (st == tls_layer::status::ok)
             return true;
@@ -1102,6 +1129,10 @@ private:
         on_read_error(st == tls_layer::status::closed ? beast::error_code(net::error::eof)
                                                       : net::error::invalid_argument);
         return false;
+    }
+
+    bool still_reading(std::uint32_t generation) const noexcept {
+        return state_ != state::closed && ws_ && generation == ws_generation_;
     }
 
     /// Reads the complete frames of `fresh` (after what an earlier read left unfinished).
@@ -1112,9 +1143,7 @@ private:
         if (joined)
             io.partial.append(fresh.data(), fresh.size());
         std::span<char> const bytes = joined ? std::span<char>(io.partial) : fresh;
-        auto const still_here = [&] {
-            return state_ != state::closed && ws_ && generation == ws_generation_;
-        };
+        auto const still_here = [&] { return still_reading(generation); };
         auto const r = io.reader.read(
             bytes,
             [&](std::string_view data, bool binary) {
