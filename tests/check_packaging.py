@@ -81,20 +81,16 @@ for lib in sorted(libraries):
     if "boost-" + lib.replace("_", "-") not in depends:
         errors.append(f"ports/roomcast/vcpkg.json: the headers include Boost.{lib}, "
                       f"but boost-{lib.replace('_', '-')} is not a dependency")
-redis = port.get("features", {}).get("redis")
-if redis is None:
-    errors.append("ports/roomcast/vcpkg.json: no redis feature")
-elif "hiredis" not in names(redis.get("dependencies", [])):
-    errors.append("ports/roomcast/vcpkg.json: the redis feature does not depend on hiredis")
-if not re.search(r'self\.requires\(\s*"hiredis/', read("conanfile.py")):
-    errors.append("conanfile.py: with_redis does not require hiredis")
-tls = port.get("features", {}).get("tls")
-if tls is None:
-    errors.append("ports/roomcast/vcpkg.json: no tls feature")
-elif "openssl" not in names(tls.get("dependencies", [])):
-    errors.append("ports/roomcast/vcpkg.json: the tls feature does not depend on openssl")
-if not re.search(r'self\.requires\(\s*"openssl/', read("conanfile.py")):
-    errors.append("conanfile.py: with_tls does not require openssl")
+# The optional parts: vcpkg feature and Conan option, and the library each brings.
+for feature, library in (("redis", "hiredis"), ("tls", "openssl")):
+    described = port.get("features", {}).get(feature)
+    if described is None:
+        errors.append(f"ports/roomcast/vcpkg.json: no {feature} feature")
+    elif library not in names(described.get("dependencies", [])):
+        errors.append(f"ports/roomcast/vcpkg.json: the {feature} feature does not depend on "
+                      f"{library}")
+    if not re.search(rf'self\.requires\(\s*"{library}/', read("conanfile.py")):
+        errors.append(f"conanfile.py: with_{feature} does not require {library}")
 
 if not re.search(rf"^## \[{re.escape(version)}\]", read("CHANGELOG.md"), re.M):
     errors.append(f"CHANGELOG.md: no section ## [{version}]")

@@ -29,6 +29,14 @@ export const TLS = process.env.ROOMCAST_TLS_CERT
 
 export const sleep = ms => new Promise(r => setTimeout(r, ms));
 
+/// Resolves with the arguments of `emitter`'s next `event`; rejects after `ms`.
+export function nextEvent(emitter, event, ms = WAIT_MS) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${event} within ${ms} ms`)), ms);
+    emitter.once(event, (...args) => { clearTimeout(timer); resolve(args); });
+  });
+}
+
 let uniq = 0;
 /// A name no other test of this run uses.
 export const unique = prefix => `${prefix}-${process.pid}-${++uniq}`;

@@ -7,19 +7,12 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { io as ioClient } from 'socket.io-client';
-import { ServerProcess, clientOptions, sleep, WAIT_MS, STOP_MS, TEST_TIMEOUT_MS } from './harness.mjs';
+import {
+  ServerProcess, clientOptions, nextEvent, sleep, WAIT_MS, STOP_MS, TEST_TIMEOUT_MS } from './harness.mjs';
 
 const SERVER_BINARY = process.env.ROOMCAST_SERVER;
 // Clients that reconnect, and soon: a client that should not reconnect has every chance to.
 const RECONNECTING = { reconnection: true, reconnectionDelay: 50, reconnectionDelayMax: 100 };
-
-/// Resolves with `event`'s arguments on `emitter`, or rejects after WAIT_MS.
-function next(emitter, event) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${event} within ${WAIT_MS} ms`)), WAIT_MS);
-    emitter.once(event, (...args) => { clearTimeout(timer); resolve(args); });
-  });
-}
 
 describe('limits with socket.io-client', { timeout: TEST_TIMEOUT_MS * 4 }, () => {
   let server;
@@ -43,15 +36,15 @@ describe('limits with socket.io-client', { timeout: TEST_TIMEOUT_MS * 4 }, () =>
   async function connected(extra) {
     const s = client(extra);
     s.connect();
-    await next(s, 'connect');
+    await nextEvent(s, 'connect');
     return s;
   }
 
   /// `s` is refused: an `error` event naming why, then `io server disconnect`, and no
   /// reconnection although it would reconnect after anything else.
   async function refused(s, trigger, why) {
-    const error = next(s, 'error');
-    const disconnect = next(s, 'disconnect');
+    const error = nextEvent(s, 'error');
+    const disconnect = nextEvent(s, 'disconnect');
     let attempts = 0;
     s.io.on('reconnect_attempt', () => { ++attempts; });
     trigger();
@@ -86,15 +79,15 @@ describe('limits with socket.io-client', { timeout: TEST_TIMEOUT_MS * 4 }, () =>
   it('past max_connections the handshake gets 503 and the client retries until a place frees', async () => {
     const first = await Promise.all([0, 1, 2].map(() => connected(RECONNECTING)));
     const late = client({ ...RECONNECTING, transports: ['polling'] });
-    const refusedOnce = next(late, 'connect_error');
-    const retried = next(late.io, 'reconnect_attempt');
+    const refusedOnce = nextEvent(late, 'connect_error');
+    const retried = nextEvent(late.io, 'reconnect_attempt');
     late.connect();
     const [err] = await refusedOnce;
     assert.equal(err.message, 'xhr poll error');
     assert.equal(err.description, 503);
     await retried;
     assert.equal(late.connected, false);
-    const joined = next(late, 'connect');
+    const joined = nextEvent(late, 'connect');
     first[0].close();
     await joined;
     assert.equal(await late.timeout(WAIT_MS).emitWithAck('echo', 'in'), 'in');
@@ -103,7 +96,7 @@ describe('limits with socket.io-client', { timeout: TEST_TIMEOUT_MS * 4 }, () =>
 
   it('allow_request refuses a WebSocket from a disallowed Origin; others connect', async () => {
     const evil = client({ extraHeaders: { origin: 'https://evil.example' } });
-    const refusal = next(evil, 'connect_error');
+    const refusal = nextEvent(evil, 'connect_error');
     evil.connect();
     const [err] = await refusal;
     assert.equal(err.message, 'websocket error');

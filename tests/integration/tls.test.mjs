@@ -8,18 +8,11 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { io as ioClient } from 'socket.io-client';
-import { ServerProcess, clientOptions, TLS, WAIT_MS, STOP_MS, TEST_TIMEOUT_MS } from './harness.mjs';
+import {
+  ServerProcess, clientOptions, nextEvent, TLS, WAIT_MS, STOP_MS, TEST_TIMEOUT_MS } from './harness.mjs';
 
 const SERVER_BINARY = process.env.ROOMCAST_SERVER;
 const THREADS = process.env.ROOMCAST_THREADS || '1';
-
-/// Resolves with `event`'s arguments on `socket`, or rejects after WAIT_MS.
-function next(socket, event) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${event} within ${WAIT_MS} ms`)), WAIT_MS);
-    socket.once(event, (...args) => { clearTimeout(timer); resolve(args); });
-  });
-}
 
 describe('TLS with socket.io-client', { timeout: TEST_TIMEOUT_MS * 4 }, () => {
   let server;
@@ -44,7 +37,7 @@ describe('TLS with socket.io-client', { timeout: TEST_TIMEOUT_MS * 4 }, () => {
   it('connects over https:// polling only, with acks both ways', async () => {
     const s = client({ transports: ['polling'] });
     s.connect();
-    await next(s, 'connect');
+    await nextEvent(s, 'connect');
     assert.equal(s.io.engine.transport.name, 'polling');
     assert.deepEqual(await s.timeout(WAIT_MS).emitWithAck('secure'), true);
     const big = 'p'.repeat(300 * 1024);
@@ -55,9 +48,9 @@ describe('TLS with socket.io-client', { timeout: TEST_TIMEOUT_MS * 4 }, () => {
   it('upgrades from polling to wss:// and keeps the session', async () => {
     const s = client({ transports: ['polling', 'websocket'] });
     s.connect();
-    await next(s, 'connect');
+    await nextEvent(s, 'connect');
     const id = s.id;
-    if (s.io.engine.transport.name !== 'websocket') await next(s.io.engine, 'upgrade');
+    if (s.io.engine.transport.name !== 'websocket') await nextEvent(s.io.engine, 'upgrade');
     assert.equal(s.io.engine.transport.name, 'websocket');
     assert.equal(s.id, id);
     assert.deepEqual(await s.timeout(WAIT_MS).emitWithAck('secure'), true);
@@ -72,7 +65,7 @@ describe('TLS with socket.io-client', { timeout: TEST_TIMEOUT_MS * 4 }, () => {
     it(`refuses, by the client's own check, a client that does not trust the certificate (${transports})`, async () => {
       const s = client({ transports, ca: undefined });
       s.connect();
-      const [err] = await next(s, 'connect_error');
+      const [err] = await nextEvent(s, 'connect_error');
       assert.ok(!s.connected);
       if (transports[0] === 'websocket') {
         // ws reports the verification error itself.
@@ -87,7 +80,7 @@ describe('TLS with socket.io-client', { timeout: TEST_TIMEOUT_MS * 4 }, () => {
       // The server goes on serving clients that trust it.
       const ok = client({ transports });
       ok.connect();
-      await next(ok, 'connect');
+      await nextEvent(ok, 'connect');
       ok.close();
     });
   }
