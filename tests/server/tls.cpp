@@ -15,6 +15,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -389,6 +392,37 @@ TEST_CASE("tls: close() sends what is queued and a WebSocket close") {
     CHECK(c.read() == "42[\"bye\",\"now\"]");
     CHECK(!c.read(2s));
     CHECK(c.close_code() == 1000);
+}
+
+TEST_CASE("tls: a client that stops reading is disconnected past max_queue_bytes") {
+    roomcast::test::record reasons;
+    roomcast::test::test_server server(
+        tls_options({.transport = {.max_queue_bytes = 1024 * 1024}}), [&](auto& io) {
+            setup(io, reasons);
+            // 64 KiB every millisecond, each from a turn of its own, so that the queue grows
+            // only as far as the socket does not take it: 25 MB in all, far more than the
+            // kernel buffers of a connection hold.
+            io.on("flood", [&io, &reasons](roomcast::socket& s) -> net::awaitable<void> {
+                auto const room = std::string(s.id());
+                net::steady_timer t(co_await net::this_coro::executor);
+                std::string const chunk(64 * 1024, 'f');
+                for (int i = 0; i < 400 && reasons.size() == 0; ++i) {
+                    io.to(room).emit("chunk", chunk);
+                    t.expires_after(1ms);
+                    co_await t.async_wait(net::use_awaitable);
+                }
+            });
+        });
+
+    tls_client c(server.port());
+    connect_websocket(c);
+    REQUIRE(c.write("42[\"flood\"]"));
+    // The client reads nothing more: its queue passes the bound and it is let go.
+    REQUIRE(eventually([&] { return reasons.size() == 1; }, 10s));
+    CHECK(reasons.items() == std::vector<std::string>{"transport error"});
+
+    tls_client other(server.port());
+    connect_websocket(other);
 }
 
 TEST_CASE("tls: roomcast::tls refuses files it cannot use") {
