@@ -1143,18 +1143,17 @@ private:
         if (joined)
             io.partial.append(fresh.data(), fresh.size());
         std::span<char> const bytes = joined ? std::span<char>(io.partial) : fresh;
-        auto const still_here = [&] { return still_reading(generation); };
         auto const r = io.reader.read(
             bytes,
             [&](std::string_view data, bool binary) {
                 on_frame_message(data, binary);
-                return still_here();
+                return still_reading(generation);
             },
             [&](frame_opcode op, std::string_view payload) {
                 on_control(op, payload);
-                return still_here();
+                return still_reading(generation);
             });
-        if (!still_here())
+        if (!still_reading(generation))
             return false;
         if (r.error) {
             // Oversized (1009), not UTF-8 (1007) or broken framing (1002): the peer is told
