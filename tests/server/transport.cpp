@@ -7,6 +7,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include <atomic>
 #include <thread>
 
 using namespace roomcast::test;
@@ -142,6 +143,36 @@ TEST_CASE("a packet that does not parse closes only its own connection, reason p
     CHECK(reasons.items()[0] == "parse error");
     REQUIRE(good.write("421[\"ping\",\"a\"]"));
     CHECK(good.read_packet() == "431[\"a!\"]");
+}
+
+TEST_CASE("a client that sends and hangs up while the shard is busy is gone at once") {
+    // Its last message and the end of its stream reach the shard as one readiness: reading
+    // goes on past the message to the end, rather than leaving it for a ping to find.
+    roomcast::test::record events;
+    std::atomic<bool> inside{false};
+    test_server srv({.transport = {.ping_interval = 20s, .ping_timeout = 20s}},
+                    [&](roomcast::server<>& io) {
+                        io.on("busy", [&](roomcast::socket&) {
+                            inside = true;
+                            std::this_thread::sleep_for(300ms); // the shard does nothing else
+                        });
+                        io.on("last", [&](roomcast::socket&) { events.add("last"); });
+                        io.on_disconnect([&](roomcast::socket&, std::string_view why) {
+                            events.add(std::string(why));
+                        });
+                    });
+    raw_client busy, leaving;
+    for (auto* c : {&busy, &leaving}) {
+        REQUIRE(!c->connect(srv.port()));
+        c->read();
+        join_namespace(*c);
+    }
+    REQUIRE(busy.write("42[\"busy\"]"));
+    REQUIRE(eventually([&] { return inside.load(); }));
+    REQUIRE(leaving.write("42[\"last\"]"));
+    leaving.abort();
+    REQUIRE(eventually([&] { return events.size() == 2; }, 3s));
+    CHECK(events.items() == std::vector<std::string>{"last", "transport close"});
 }
 
 TEST_CASE("malformed Engine.IO and Socket.IO packets each close the connection") {

@@ -8,10 +8,10 @@
 #include <roomcast/protocol/engineio.hpp>
 #include <roomcast/protocol/websocket.hpp>
 #include <roomcast/transport/detail/random_id.hpp>
+#include <roomcast/transport/detail/socket_poller.hpp>
 #include <roomcast/transport/detail/url.hpp>
 #include <roomcast/transport/websocket.hpp>
 
-#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/compose.hpp>
 #include <boost/asio/execution_context.hpp>
 #include <boost/asio/post.hpp>
@@ -31,7 +31,6 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
-#include <cstring>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -151,33 +150,30 @@ private:
     std::atomic<std::size_t> sessions_{0};
 };
 
-/// An allocator that is only `new` and `delete`. (Asio replaces std::allocator with its
-/// thread-local recycling, so this has to be a type of its own.)
-template<class T>
-struct plain_allocator {
-    using value_type = T;
-    plain_allocator() = default;
-    template<class U>
-    plain_allocator(plain_allocator<U> const&) noexcept {}
-    T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T))); }
-    void deallocate(T* p, std::size_t) noexcept { ::operator delete(p); }
-    friend bool operator==(plain_allocator, plain_allocator) noexcept { return true; }
-};
-
-/// `h`, allocated at its own size. For the read an idle connection keeps pending: Asio's
-/// thread-local recycling would hand it a block cached from a larger operation that finished
-/// (an HTTP read), held then for as long as the connection idles.
-template<class Handler>
-auto exact_size(Handler h) {
-    return net::bind_allocator(plain_allocator<void>(), std::move(h));
-}
-
 /// Answers one polling request; called once, from the session's executor.
 using poll_reply = std::function<void(http::status, std::string body)>;
 
-/// One shard's write batching and scratch buffers (one per io_context, touched only from the
-/// thread that runs it). Sessions with something queued register here, and all of them are
-/// flushed once the handlers ready in this turn of the event loop have run: whatever those
+/// The GET a polling session holds until it has data: a poll_reply in one pointer, so that
+/// the sessions that never poll (WebSocket from the start: most of them) do not carry one.
+class parked_reply {
+public:
+    parked_reply() = default;
+    parked_reply(std::nullptr_t) noexcept {}
+    parked_reply(poll_reply r)
+        : reply_(r ? std::make_unique<poll_reply>(std::move(r)) : nullptr) {}
+
+    explicit operator bool() const noexcept { return reply_ != nullptr; }
+    void operator()(http::status status, std::string body) const {
+        (*reply_)(status, std::move(body));
+    }
+
+private:
+    std::unique_ptr<poll_reply> reply_;
+};
+
+/// One shard's write batching, scratch buffers and socket_poller (one per io_context, touched
+/// only from the thread that runs it). Sessions with something queued register here, and all of
+/// them are flushed once the handlers ready in this turn of the event loop have run: whatever those
 /// handlers queued for one connection leaves in one write (the cork of uWebSockets). The
 /// scratch buffers serve every connection of the shard in turn, so that an idle connection
 /// holds no buffer of its own.
@@ -198,6 +194,9 @@ public:
         }
     }
 
+    /// Tells the shard's WebSockets when they can be read or written.
+    socket_poller& poller() noexcept { return poller_; }
+
     /// Where a connection's frames are assembled before its one write.
     std::string& write_buffer() noexcept { return write_; }
     /// Where a TLS connection's frames are encrypted before they are written.
@@ -217,7 +216,10 @@ public:
 private:
     static constexpr std::size_t read_buffer_size = 64 * 1024;
 
-    void shutdown() override { dirty_.clear(); }
+    void shutdown() override {
+        dirty_.clear();
+        poller_.shutdown();
+    }
 
     inline void run();
 
@@ -226,6 +228,7 @@ private:
     std::string write_;
     std::string tls_;
     std::vector<char> read_;
+    socket_poller poller_;
     bool posted_ = false;
 };
 
@@ -619,6 +622,7 @@ private:
 /// and an idle connection holds no read or write buffer.
 class session final : public connection,
                       private deadline_hook,
+                      private poll_target,
                       public std::enable_shared_from_this<session> {
 public:
     session(net::any_io_executor ex, std::string id, request_info req, options const& opt,
@@ -797,21 +801,22 @@ private:
     enum class upgrade { none, probing, probed };
     using frame_opcode = protocol::websocket::opcode;
 
-    /// The WebSocket once its handshake is done: the socket (non-blocking), the frame
-    /// reader, and the bytes in between: the start of a frame not complete yet, and written
-    /// bytes the kernel has not taken yet. Both are empty, holding nothing, while idle.
+    /// The WebSocket once its handshake is done: the socket (non-blocking, watched by the
+    /// shard's poller), the frame reader, and the bytes in between: the start of a frame not
+    /// complete yet, and written bytes the kernel has not taken yet. Both are empty, holding
+    /// nothing, while idle.
     struct websocket_io {
-        websocket_io(tcp::socket s, std::shared_ptr<tls_layer> t, std::size_t max_payload)
-            : socket(std::move(s))
+        websocket_io(session& owner, tcp::socket s, std::shared_ptr<tls_layer> t,
+                     beast::error_code& ec)
+            : socket(std::move(s), owner.poll_owner(), owner.batch_->poller(), owner.ex_, ec)
             , tls(std::move(t))
-            , reader(max_payload) {}
+            , reader(owner.opt_.max_payload) {}
 
-        tcp::socket socket;
+        polled_socket socket;
         // Under TLS, what is read and written goes through it. Shared, so that a read that
         // ends this WebSocket (an abandoned upgrade) does not destroy it under its own call.
         std::shared_ptr<tls_layer> tls;
         protocol::websocket::frame_reader reader;
-        std::array<char, 128> inbox; // what a wake-up reads first: all of it, most of the time
         std::string partial;
         std::string unsent;
         bool waiting_write = false; // the kernel's buffer is full: unsent waits for room
@@ -831,14 +836,11 @@ private:
             if (g != self->ws_generation_)
                 return; // an upgrade abandoned meanwhile: its socket closes with `hs`
             if (!ec && self->state_ != state::closed) {
-                beast::error_code nb;
                 auto [s, tls] = hs->next_layer().release();
-                s.non_blocking(true, nb);
-                if (!nb) {
-                    self->ws_.emplace(std::move(s), std::move(tls), self->opt_.max_payload);
-                    done();
-                    return self->wait_readable();
-                }
+                self->ws_.emplace(*self, std::move(s), std::move(tls), ec);
+                if (!ec)
+                    return done();
+                self->ws_.reset();
             }
             // The peer went away during the handshake, or the session closed meanwhile.
             if (self->upgrade_ != upgrade::none)
@@ -953,7 +955,7 @@ private:
             return true;
         }
         beast::error_code ec;
-        auto const n = ws_->socket.write_some(net::buffer(bytes.data(), bytes.size()), ec);
+        auto const n = ws_->socket.write_some(bytes.data(), bytes.size(), ec);
         if (ec == net::error::would_block)
             ec = {};
         if (ec) {
@@ -964,37 +966,29 @@ private:
             return true;
         ws_->unsent.assign(bytes.substr(n));
         queued_bytes_ += ws_->unsent.size();
-        ws_->waiting_write = true;
-        wait_writable();
+        ws_->waiting_write = true; // until the poller says the socket has room
         return true;
     }
 
-    void wait_writable() {
-        ws_->socket.async_wait(tcp::socket::wait_write,
-                               [self = shared_from_this(), g = ws_generation_](
-                                   beast::error_code ec) { self->on_writable(ec, g); });
-    }
-
-    void on_writable(beast::error_code ec, std::uint32_t generation) {
-        if (ec == net::error::operation_aborted || !ws_ || generation != ws_generation_ ||
-            state_ == state::closed)
-            return;
+    /// The socket has room for what waits in `unsent`.
+    void on_writable() {
         auto& io = *ws_;
-        beast::error_code wec = ec;
-        auto const n = wec ? 0 : io.socket.write_some(net::buffer(io.unsent), wec);
-        if (wec == net::error::would_block)
-            wec = {};
-        if (wec)
+        beast::error_code ec;
+        auto const n = io.socket.write_some(io.unsent.data(), io.unsent.size(), ec);
+        if (ec == net::error::would_block)
+            ec = {};
+        if (ec)
             return write_failed();
         queued_bytes_ -= n;
         io.unsent.erase(0, n);
         if (!io.unsent.empty())
-            return wait_writable();
+            return;                    // the next time there is room
         std::string().swap(io.unsent); // caught up: hold no buffer
         io.waiting_write = false;
         if (io.closing)
             return shut_down_websocket();
-        flush_websocket();
+        if (on_websocket_) // a probe's WebSocket carries nothing of the queue before "5"
+            flush_websocket();
     }
 
     /// Writing failed: the session is gone, or, on the WebSocket of an upgrade not completed,
@@ -1019,10 +1013,7 @@ private:
 
     /// Our close frame is written: no more writes. The peer's close frame, or the end of its
     /// stream, ends the session (or the close deadline does).
-    void shut_down_websocket() {
-        beast::error_code ignored;
-        ws_->socket.shutdown(tcp::socket::shutdown_send, ignored);
-    }
+    void shut_down_websocket() { ws_->socket.shutdown(tcp::socket::shutdown_send); }
 
     /// Writes a control frame at once, between messages (frames are never interleaved:
     /// everything written or waiting is whole frames). Answers (pongs) to a peer that sends
@@ -1038,59 +1029,50 @@ private:
 
     // --- WebSocket reads -------------------------------------------------------------------
 
-    /// Reads rather than waits: an `async_wait` re-arms epoll with an `epoll_ctl` call each
-    /// time, a read costs a speculative `recv` instead (which finds nothing when the last
-    /// read drained the socket), and the reactor's own read then brings a small message
-    /// whole into the inbox.
-    void wait_readable() {
-        auto& inbox = ws_->inbox;
-        ws_->socket.async_read_some(
-            net::buffer(inbox.data(), inbox.size()),
-            exact_size([self = shared_from_this(), g = ws_generation_](
-                           beast::error_code ec, std::size_t n) { self->on_readable(ec, n, g); }));
-    }
-
-    void on_readable(beast::error_code ec, std::size_t n, std::uint32_t generation) {
-        if (ec == net::error::operation_aborted || !ws_ || generation != ws_generation_ ||
-            state_ == state::closed)
+    /// The shard's poller says the WebSocket's socket is ready.
+    void on_ready(std::uint32_t events) override {
+        auto const generation = ws_generation_;
+        if (!still_reading(generation))
             return;
-        if (ec)
-            return on_read_error(ec);
-        auto& inbox = ws_->inbox;
-        if (n < inbox.size()) { // all there was: the usual case for a message or two
-            if (take({inbox.data(), n}, generation))
-                wait_readable();
-            return;
+        if ((events & poll_target::writable) && ws_->waiting_write) {
+            on_writable();
+            if (!still_reading(generation))
+                return;
         }
-        auto const buf = batch_->read_buffer();
-        std::memcpy(buf.data(), inbox.data(), n);
-        drain(n, generation);
+        if (events & poll_target::readable)
+            drain(generation, (events & poll_target::hangup) != 0);
     }
 
-    /// Reads on into the shard's buffer (after the `have` bytes already there) and handles
-    /// every complete frame: until the kernel has no more (Asio's reactor is edge-triggered),
-    /// or a few buffers' worth, so that other connections get their turn.
-    void drain(std::size_t have, std::uint32_t generation) {
+    /// Reads into the shard's buffer and handles every complete frame: until the kernel has
+    /// no more (a read that comes up short; the poller reports edges), or a few buffers'
+    /// worth, so that other connections get their turn. After a `hangup` the end of the
+    /// stream (or its error) may wait behind the data in the same edge: reading goes on
+    /// until the kernel says so.
+    void drain(std::uint32_t generation, bool hangup) {
         auto const buf = batch_->read_buffer();
         for (int turn = 0; turn < 4; ++turn) {
             beast::error_code ec;
-            have += ws_->socket.read_some(net::buffer(buf.data() + have, buf.size() - have), ec);
-            bool const drained = ec == net::error::would_block || have < buf.size();
-            if (ec && ec != net::error::would_block) {
-                if (have == 0 || take(buf.first(have), generation))
-                    on_read_error(ec);
+            auto const have = ws_->socket.read_some(buf.data(), buf.size(), ec);
+            if (ec == net::error::would_block)
+                return;
+            if (ec) {
+                on_read_error(ec);
                 return;
             }
             if (!take(buf.first(have), generation))
                 return;
-            if (drained)
-                return wait_readable();
-            have = 0;
+            if (have < buf.size() && !hangup)
+                return;
         }
-        net::post(ex_, [self = shared_from_this(), generation] {
-            if (self->ws_ && generation == self->ws_generation_ && self->state_ != state::closed)
-                self->drain(0, generation);
+        net::post(ex_, [self = shared_from_this(), generation, hangup] {
+            if (self->still_reading(generation))
+                self->drain(generation, hangup);
         });
+    }
+
+    /// Who the poller keeps alive while it watches the socket: this session.
+    std::shared_ptr<poll_target> poll_owner() {
+        return {shared_from_this(), static_cast<poll_target*>(this)};
     }
 
     /// Reads what came from the socket: frames, or under TLS records of frames. False if
@@ -1260,9 +1242,9 @@ private:
         std::array<char, 4096> discard;
         beast::error_code ec;
         for (int i = 0; i < 16 && !ec; ++i)
-            ws_->socket.read_some(net::buffer(discard), ec);
-        ws_->socket.shutdown(tcp::socket::shutdown_both, ec);
-        ws_->socket.close(ec);
+            ws_->socket.read_some(discard.data(), discard.size(), ec);
+        ws_->socket.shutdown(tcp::socket::shutdown_both);
+        ws_->socket.close();
     }
 
     /// Tells the handler once, from a fresh call stack: callers may be inside `send`.
@@ -1418,7 +1400,7 @@ private:
     std::vector<message_ptr> queue_;
     std::size_t head_ = 0;
     std::size_t queued_bytes_ = 0;  // the queue's bytes and the WebSocket's unsent ones
-    poll_reply parked_;             // the GET waiting for data, when polling
+    parked_reply parked_;           // the GET waiting for data, when polling
     std::shared_ptr<session> self_; // a polling session's own reference, until it ends
     state state_ = state::handshake;
     waiting waiting_ = waiting::ping;
