@@ -212,8 +212,9 @@ private:
     state state_ = state::connecting;
     std::vector<std::function<void(socket&, boost::json::array&, next)>> packet_middleware_;
     // Node-based, so that no pending_ack is ever relocated (see start_ack on Boost 1.81's
-    // any_completion_handler).
-    std::unordered_map<std::uint64_t, pending_ack> pending_acks_;
+    // any_completion_handler); made by the first ack asked, so that a socket that never asks
+    // does not carry an empty map.
+    std::unique_ptr<std::unordered_map<std::uint64_t, pending_ack>> pending_acks_;
 };
 
 } // namespace roomcast

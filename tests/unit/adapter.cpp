@@ -4,6 +4,7 @@
 
 #include <roomcast/adapter/memory.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <iterator>
 #include <map>
@@ -460,4 +461,45 @@ TEST_CASE("adapter: random operations keep both maps consistent with a model",
     CHECK(a.member_count() == 0);
     CHECK(live_rooms.empty());
     CHECK(hooked.empty());
+}
+
+TEST_CASE("adapter: a room's member set holds each member once as it grows and shrinks",
+          "[adapter]") {
+    // One member inline, then a vector, then past small_max a hash set; and back down.
+    std::vector<std::unique_ptr<test_member>> ms;
+    for (int i = 0; i < 40; ++i)
+        ms.push_back(std::make_unique<test_member>("m" + std::to_string(i)));
+    adapter::detail::member_set set;
+    std::set<adapter::member*> model;
+    auto const same = [&] {
+        std::multiset<adapter::member*> seen;
+        set.for_each([&](adapter::member* m) { seen.insert(m); });
+        if (set.size() != model.size() || set.empty() != model.empty())
+            return false;
+        for (auto const& m : ms)
+            if (set.contains(m.get()) != model.contains(m.get()))
+                return false;
+        return seen == std::multiset<adapter::member*>(model.begin(), model.end());
+    };
+    REQUIRE(same());
+    CHECK_FALSE(set.contains(nullptr));
+    CHECK_FALSE(set.erase(ms[0].get()));
+    std::mt19937 rng(7);
+    for (std::size_t const n : {1u, 2u, 16u, 17u, 40u}) {
+        for (std::size_t i = 0; i < n; ++i) {
+            CHECK(set.insert(ms[i].get()) == model.insert(ms[i].get()).second);
+            CHECK_FALSE(set.insert(ms[i].get())); // twice is a no-op
+            REQUIRE(same());
+        }
+        std::vector<std::size_t> order(n);
+        for (std::size_t i = 0; i < n; ++i)
+            order[i] = i;
+        std::shuffle(order.begin(), order.end(), rng);
+        for (auto const i : order) {
+            CHECK(set.erase(ms[i].get()));
+            model.erase(ms[i].get());
+            CHECK_FALSE(set.erase(ms[i].get()));
+            REQUIRE(same());
+        }
+    }
 }

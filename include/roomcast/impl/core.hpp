@@ -606,10 +606,9 @@ inline void socket::on_close(std::string_view why) {
     std::shared_ptr<socket> keep; // the client's reference, released after the last hook
     if (auto c = client_.lock())
         keep = c->remove(nsp_name());
-    auto pending = std::move(pending_acks_);
-    pending_acks_.clear();
-    for (auto& [id, p] : pending)
-        complete(std::move(p.handler), error::disconnected, {});
+    if (auto pending = std::move(pending_acks_))
+        for (auto& [id, p] : *pending)
+            complete(std::move(p.handler), error::disconnected, {});
     if (was_connected)
         nsp_->call_disconnect(*this, why);
     nsp_->server().release_namespace(*nsp_);
@@ -670,7 +669,9 @@ inline bool socket::expect_ack(std::uint64_t id, std::optional<std::chrono::mill
     // Constructed in place: Boost 1.81's any_completion_handler move *assignment* recurses
     // forever (it copies from an lvalue through its wrapping constructor); move construction
     // is sound.
-    auto& p = pending_acks_.emplace(id, pending_ack{std::move(h), nullptr}).first->second;
+    if (!pending_acks_)
+        pending_acks_ = std::make_unique<std::unordered_map<std::uint64_t, pending_ack>>();
+    auto& p = pending_acks_->emplace(id, pending_ack{std::move(h), nullptr}).first->second;
     if (timeout) {
         p.timer = std::make_unique<boost::asio::steady_timer>(get_executor(), *timeout);
         p.timer->async_wait([self = weak_from_this(), id](boost::system::error_code ec) {
@@ -697,11 +698,13 @@ inline void socket::on_ack(std::uint64_t id, arguments args) {
 }
 
 inline void socket::finish_ack(std::uint64_t id, boost::system::error_code ec, arguments args) {
-    auto it = pending_acks_.find(id);
-    if (it == pending_acks_.end())
+    if (!pending_acks_)
+        return; // never asked
+    auto it = pending_acks_->find(id);
+    if (it == pending_acks_->end())
         return; // late (after a timeout), repeated, or never asked: ignored
     auto h = std::move(it->second.handler);
-    pending_acks_.erase(it); // destroys the timer, cancelling it
+    pending_acks_->erase(it); // destroys the timer, cancelling it
     complete(std::move(h), ec, std::move(args));
 }
 
