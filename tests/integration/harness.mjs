@@ -41,6 +41,13 @@ let uniq = 0;
 /// A name no other test of this run uses.
 export const unique = prefix => `${prefix}-${process.pid}-${++uniq}`;
 
+/// How a server that could not bind its port says so (Node, Boost.Asio, redis-server).
+const PORT_TAKEN = /EADDRINUSE|address already in use/i;
+/// Servers that lose their port to another process are started again on another port.
+const PORT_ATTEMPTS = 4;
+
+/// A port nothing listens on now. Another process may still take it before the caller binds
+/// it: ServerProcess and RedisProcess start again on another port when that happens.
 export function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
@@ -86,15 +93,25 @@ export class ServerProcess {
       const tlsArgs = TLS ? ['--tls-cert', TLS.cert, '--tls-key', TLS.key] : [];
       command = port => [binary, '--port', String(port), ...extraArgs, ...tlsArgs];
     }
-    const s = new ServerProcess();
-    try {
-      await s._start(command, readyLine);
-    } catch (err) {
-      s.stopping = true; // not ready: do not leave it running
-      if (s.proc && !s.exited) s.proc.kill('SIGKILL');
-      throw err;
+    for (let attempt = 1; ; ++attempt) {
+      const s = new ServerProcess();
+      try {
+        await s._start(command, readyLine);
+        return s;
+      } catch (err) {
+        s.stopping = true; // not ready: do not leave it running
+        if (s.proc && !s.exited) s.proc.kill('SIGKILL');
+        if (!(attempt < PORT_ATTEMPTS && await s.lostPortRace())) throw err;
+      }
     }
-    return s;
+  }
+
+  /// Whether the process exited because another took its port between freePort() and its
+  /// bind (an outgoing connection of a test running beside it may get that port, too).
+  async lostPortRace() {
+    if (!this.exited) return false;
+    await Promise.race([this.closed, sleep(STOP_MS)]); // its last words may follow 'exit'
+    return PORT_TAKEN.test(this.output);
   }
 
   async _start(command, readyLine) {
@@ -112,6 +129,7 @@ export class ServerProcess {
     let markReady;
     const printedReady = new Promise(resolve => { markReady = resolve; });
     this.proc = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.closed = new Promise(resolve => this.proc.once('close', resolve)); // output complete
     running.add(this);
     const collect = chunk => {
       const text = chunk.toString();
@@ -390,11 +408,18 @@ function redisPing(port) {
 /// `url` is redis://127.0.0.1:P, `address` is 127.0.0.1:P (the --redis argument of the nodes).
 export class RedisProcess {
   static async start() {
-    const r = new RedisProcess();
-    r.port = await freePort();
-    r.output = '';
-    await r._start();
-    return r;
+    for (let attempt = 1; ; ++attempt) {
+      const r = new RedisProcess();
+      r.port = await freePort();
+      r.output = '';
+      try {
+        await r._start();
+        return r;
+      } catch (err) {
+        if (r.exited) await Promise.race([r.closed, sleep(STOP_MS)]); // its last words
+        if (!(r.exited && PORT_TAKEN.test(r.output) && attempt < PORT_ATTEMPTS)) throw err;
+      }
+    }
   }
 
   get url() { return `redis://127.0.0.1:${this.port}`; }
@@ -406,6 +431,7 @@ export class RedisProcess {
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
     this.what = `${REDIS_SERVER} --port ${this.port}`;
     this.proc = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.closed = new Promise(resolve => this.proc.once('close', resolve)); // output complete
     running.add(this);
     const collect = chunk => {
       const text = chunk.toString();

@@ -25,6 +25,7 @@ import atexit
 import itertools
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -50,7 +51,15 @@ def unique(prefix):
     return '%s-%d-%d' % (prefix, os.getpid(), next(_counter))
 
 
+# How a server that could not bind its port says so (Node, Boost.Asio, redis-server).
+PORT_TAKEN = re.compile(r'EADDRINUSE|address already in use', re.IGNORECASE)
+# Servers that lose their port to another process are started again on another port.
+PORT_ATTEMPTS = 4
+
+
 def free_port():
+    """A port nothing listens on now; another process may still take it before the caller
+    binds it (ServerProcess.start() then tries another)."""
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         s.bind(('127.0.0.1', 0))
@@ -94,6 +103,25 @@ class ServerProcess:
         self.death_reported = False  # check_alive() already failed for the current process
 
     def start(self):
+        """Starts the program on a free port and waits until it is ready. A program that
+        lost its port to another process (between free_port() and its bind) is started
+        again on another port."""
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            try:
+                self._start()
+                return
+            except AssertionError:
+                if not (attempt < PORT_ATTEMPTS and self._lost_port_race()):
+                    raise
+
+    def _lost_port_race(self):
+        if self.proc is None or self.proc.poll() is None:
+            return False
+        self.pump.join(STOP)  # its last words may still be in the pipe
+        with self.output_lock:
+            return PORT_TAKEN.search(''.join(self.output)) is not None
+
+    def _start(self):
         self.port = free_port()
         self.url = '%s://127.0.0.1:%d' % ('https' if TLS_CERT else 'http', self.port)
         self.stopping = False
@@ -113,8 +141,9 @@ class ServerProcess:
             self.proc = None
             raise AssertionError('cannot start server %s: %s' % (self.what, exc))
         _running.add(self)
-        threading.Thread(target=self._pump, args=(self.proc.stdout, ready_text, ready),
-                         daemon=True).start()
+        self.pump = threading.Thread(target=self._pump,
+                                     args=(self.proc.stdout, ready_text, ready), daemon=True)
+        self.pump.start()
         try:
             self._wait_ready(ready_text, ready)
         except BaseException:
