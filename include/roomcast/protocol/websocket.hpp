@@ -11,6 +11,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -205,7 +206,8 @@ public:
                     return fail(r, close_code::protocol_error);
             }
             // Refused as soon as the header shows it, before its bytes are buffered.
-            if (!control && len > max_ - (op == opcode::continuation ? fragments_.size() : 0))
+            if (!control &&
+                len > max_ - (op == opcode::continuation && fragments_ ? fragments_->size() : 0))
                 return fail(r, close_code::too_big);
             if (rest.size() < header + 4)
                 return r;
@@ -229,24 +231,21 @@ public:
                 continue;
             }
             if (op == opcode::continuation) {
-                if (!fragmented_)
+                if (!fragments_)
                     return fail(r, close_code::protocol_error); // nothing to continue
-                fragments_ += bytes;
+                *fragments_ += bytes;
                 if (!fin)
                     continue;
-                fragmented_ = false;
-                auto whole = std::move(fragments_);
-                fragments_ = {};
-                if (!deliver(whole, binary_, on_message, r))
+                auto const whole = std::move(fragments_);
+                if (!deliver(*whole, binary_, on_message, r))
                     return r;
                 continue;
             }
-            if (fragmented_)
+            if (fragments_)
                 return fail(r, close_code::protocol_error); // a new message inside another
             binary_ = op == opcode::binary;
             if (!fin) {
-                fragmented_ = true;
-                fragments_.assign(bytes);
+                fragments_ = std::make_unique<std::string>(bytes);
                 continue;
             }
             if (!deliver(bytes, binary_, on_message, r))
@@ -296,8 +295,9 @@ private:
     }
 
     std::size_t max_;
-    std::string fragments_; // the message being assembled from fragments
-    bool fragmented_ = false;
+    // The message being assembled from fragments, while there is one: a pointer, as most
+    // connections never fragment and an idle one should not carry an empty string.
+    std::unique_ptr<std::string> fragments_;
     bool binary_ = false;
 };
 

@@ -185,12 +185,24 @@ public:
     explicit write_batch(net::execution_context& ctx)
         : service(ctx) {}
 
-    /// Flushes `s` soon, on `ex` (the shard's executor).
-    void add(std::shared_ptr<session> s, net::any_io_executor const& ex) {
+    /// The write batch of the shard whose executor is `ex`. The batch keeps the executor for
+    /// the shard's sessions: an any_io_executor is 56 bytes, too many for each connection.
+    static write_batch& of(net::any_io_executor const& ex) {
+        auto& b = net::use_service<write_batch>(net::query(ex, net::execution::context));
+        if (!b.ex_)
+            b.ex_ = ex;
+        return b;
+    }
+
+    /// The shard's executor.
+    net::any_io_executor const& executor() const noexcept { return ex_; }
+
+    /// Flushes `s` soon, on the shard's executor.
+    void add(std::shared_ptr<session> s) {
         dirty_.push_back(std::move(s));
         if (!posted_) {
             posted_ = true;
-            net::post(ex, [this] { run(); });
+            net::post(ex_, [this] { run(); });
         }
     }
 
@@ -223,6 +235,7 @@ private:
 
     inline void run();
 
+    net::any_io_executor ex_;
     std::vector<std::shared_ptr<session>> dirty_;
     std::vector<std::shared_ptr<session>> running_;
     std::string write_;
@@ -628,9 +641,8 @@ public:
     session(net::any_io_executor ex, std::string id, request_info req, options const& opt,
             std::shared_ptr<session_registry> registry)
         : connection(std::move(id), std::move(req))
-        , ex_(std::move(ex))
-        , batch_(&net::use_service<write_batch>(net::query(ex_, net::execution::context)))
-        , deadlines_(&net::use_service<deadline_service>(net::query(ex_, net::execution::context)))
+        , batch_(&write_batch::of(ex))
+        , deadlines_(&net::use_service<deadline_service>(net::query(ex, net::execution::context)))
         , opt_(opt)
         , registry_(std::move(registry)) {}
 
@@ -639,7 +651,7 @@ public:
         release_slot();
     }
 
-    net::any_io_executor get_executor() override { return ex_; }
+    net::any_io_executor get_executor() override { return batch_->executor(); }
 
     /// A session on a WebSocket from the start: completes the handshake, sends the open packet.
     void start_websocket(tcp::socket socket, std::unique_ptr<tls_layer> tls,
@@ -723,7 +735,8 @@ public:
             return;
         }
         upgrade_ = upgrade::probing;
-        upgrade_timer_ = std::make_unique<net::steady_timer>(ex_, opt_.upgrade_timeout);
+        upgrade_timer_ =
+            std::make_unique<net::steady_timer>(batch_->executor(), opt_.upgrade_timeout);
         upgrade_timer_->async_wait([self = shared_from_this()](beast::error_code ec) {
             if (!ec && self->upgrade_ != upgrade::none && !self->on_websocket_)
                 self->abandon_upgrade();
@@ -801,6 +814,26 @@ private:
     enum class upgrade { none, probing, probed };
     using frame_opcode = protocol::websocket::opcode;
 
+    /// Bytes a WebSocket holds only now and then: the start of a frame not complete yet, or
+    /// what the kernel did not take. One pointer while it holds none, rather than an empty
+    /// std::string (32 bytes) in every idle connection.
+    class held_bytes {
+    public:
+        bool empty() const noexcept { return !s_ || s_->empty(); }
+        std::size_t size() const noexcept { return s_ ? s_->size() : 0; }
+        /// The bytes held (a buffer is made if there was none).
+        std::string& get() {
+            if (!s_)
+                s_ = std::make_unique<std::string>();
+            return *s_;
+        }
+        /// Lets the buffer go.
+        void release() noexcept { s_.reset(); }
+
+    private:
+        std::unique_ptr<std::string> s_;
+    };
+
     /// The WebSocket once its handshake is done: the socket (non-blocking, watched by the
     /// shard's poller), the frame reader, and the bytes in between: the start of a frame not
     /// complete yet, and written bytes the kernel has not taken yet. Both are empty, holding
@@ -808,7 +841,8 @@ private:
     struct websocket_io {
         websocket_io(session& owner, tcp::socket s, std::shared_ptr<tls_layer> t,
                      beast::error_code& ec)
-            : socket(std::move(s), owner.poll_owner(), owner.batch_->poller(), owner.ex_, ec)
+            : socket(std::move(s), owner.poll_owner(), owner.batch_->poller(),
+                     owner.batch_->executor(), ec)
             , tls(std::move(t))
             , reader(owner.opt_.max_payload) {}
 
@@ -817,8 +851,8 @@ private:
         // ends this WebSocket (an abandoned upgrade) does not destroy it under its own call.
         std::shared_ptr<tls_layer> tls;
         protocol::websocket::frame_reader reader;
-        std::string partial;
-        std::string unsent;
+        held_bytes partial;
+        held_bytes unsent;
         bool waiting_write = false; // the kernel's buffer is full: unsent waits for room
         bool closing = false;       // our close frame is written or waiting in unsent
     };
@@ -896,7 +930,7 @@ private:
         push(std::move(m));
         if (!flush_pending_) {
             flush_pending_ = true;
-            batch_->add(shared_from_this(), ex_);
+            batch_->add(shared_from_this());
         }
     }
 
@@ -950,7 +984,7 @@ private:
     /// room. False if the connection failed.
     bool write_wire(std::string_view bytes) {
         if (ws_->waiting_write) {
-            ws_->unsent += bytes; // behind what waits already
+            ws_->unsent.get() += bytes; // behind what waits already
             queued_bytes_ += bytes.size();
             return true;
         }
@@ -964,7 +998,7 @@ private:
         }
         if (n == bytes.size())
             return true;
-        ws_->unsent.assign(bytes.substr(n));
+        ws_->unsent.get().assign(bytes.substr(n));
         queued_bytes_ += ws_->unsent.size();
         ws_->waiting_write = true; // until the poller says the socket has room
         return true;
@@ -973,17 +1007,18 @@ private:
     /// The socket has room for what waits in `unsent`.
     void on_writable() {
         auto& io = *ws_;
+        auto& unsent = io.unsent.get();
         beast::error_code ec;
-        auto const n = io.socket.write_some(io.unsent.data(), io.unsent.size(), ec);
+        auto const n = io.socket.write_some(unsent.data(), unsent.size(), ec);
         if (ec == net::error::would_block)
             ec = {};
         if (ec)
             return write_failed();
         queued_bytes_ -= n;
-        io.unsent.erase(0, n);
-        if (!io.unsent.empty())
-            return;                    // the next time there is room
-        std::string().swap(io.unsent); // caught up: hold no buffer
+        unsent.erase(0, n);
+        if (!unsent.empty())
+            return;          // the next time there is room
+        io.unsent.release(); // caught up: hold no buffer
         io.waiting_write = false;
         if (io.closing)
             return shut_down_websocket();
@@ -1064,7 +1099,7 @@ private:
             if (have < buf.size() && !hangup)
                 return;
         }
-        net::post(ex_, [self = shared_from_this(), generation, hangup] {
+        net::post(batch_->executor(), [self = shared_from_this(), generation, hangup] {
             if (self->still_reading(generation))
                 self->drain(generation, hangup);
         });
@@ -1123,8 +1158,8 @@ private:
         auto& io = *ws_;
         bool const joined = !io.partial.empty();
         if (joined)
-            io.partial.append(fresh.data(), fresh.size());
-        std::span<char> const bytes = joined ? std::span<char>(io.partial) : fresh;
+            io.partial.get().append(fresh.data(), fresh.size());
+        std::span<char> const bytes = joined ? std::span<char>(io.partial.get()) : fresh;
         auto const r = io.reader.read(
             bytes,
             [&](std::string_view data, bool binary) {
@@ -1145,11 +1180,11 @@ private:
             return false;
         }
         if (joined)
-            io.partial.erase(0, r.consumed);
-        else
-            io.partial.assign(fresh.data() + r.consumed, fresh.size() - r.consumed);
-        if (io.partial.empty() && io.partial.capacity() > 1024)
-            std::string().swap(io.partial); // idle connections keep no large buffer
+            io.partial.get().erase(0, r.consumed);
+        else if (r.consumed < fresh.size())
+            io.partial.get().assign(fresh.data() + r.consumed, fresh.size() - r.consumed);
+        if (io.partial.empty())
+            io.partial.release(); // idle connections keep no buffer
         return true;
     }
 
@@ -1252,7 +1287,7 @@ private:
         if (notified_)
             return;
         notified_ = true;
-        net::post(ex_, [self = shared_from_this(), why = std::string(why)] {
+        net::post(batch_->executor(), [self = shared_from_this(), why = std::string(why)] {
             if (auto h = std::move(self->handler_))
                 h->on_close(why);
         });
@@ -1265,7 +1300,7 @@ private:
 
     void wait_for(waiting what, std::chrono::milliseconds d) {
         waiting_ = what;
-        deadlines_->arm(*this, d, ex_);
+        deadlines_->arm(*this, d, batch_->executor());
     }
 
     void on_deadline() override {
@@ -1389,8 +1424,7 @@ private:
             handler_->on_message(data, binary);
     }
 
-    net::any_io_executor ex_;
-    write_batch* batch_;
+    write_batch* batch_; // the shard's, with its executor
     std::optional<websocket_io> ws_;
     std::uint32_t ws_generation_ = 0; // tells what was started for an abandoned WebSocket
     deadline_service* deadlines_;
