@@ -16,101 +16,112 @@ namespace roomcast::adapter::detail {
 
 /// The members of one room. Most rooms are small: every socket has its own room, with one
 /// member, held inline without an allocation. A second member moves both to a short vector
-/// (one small allocation, the fastest walk), and past `small_max` they move to a hash set,
-/// allocated only then. Order is unspecified.
+/// (the fastest walk), and past `small_max` they move to a hash set. Both live behind one
+/// pointer, so that the set is two pointers in the room table. Order is unspecified.
 class member_set {
 public:
     static constexpr std::size_t small_max = 16;
 
     /// Adds `m`; false if it was there already.
     bool insert(member* m) {
-        if (big_)
-            return big_->insert(m).second;
-        if (small_.empty()) {
+        if (!many_) {
             if (!one_) {
                 one_ = m;
                 return true;
             }
             if (one_ == m)
                 return false;
-            small_.reserve(4);
-            small_.push_back(std::exchange(one_, nullptr));
-            small_.push_back(m);
+            auto many = std::make_unique<many_members>();
+            many->list.reserve(4);
+            many->list.push_back(one_);
+            many->list.push_back(m);
+            many_ = std::move(many);
+            one_ = nullptr;
             return true;
         }
-        if (std::find(small_.begin(), small_.end(), m) != small_.end())
+        auto& all = *many_;
+        if (all.hashed)
+            return all.hashed->insert(m).second;
+        if (std::find(all.list.begin(), all.list.end(), m) != all.list.end())
             return false;
-        if (small_.size() < small_max) {
-            small_.push_back(m);
+        if (all.list.size() < small_max) {
+            all.list.push_back(m);
             return true;
         }
         // Built aside and installed last: a bad_alloc leaves the vector form as it was.
-        auto big = std::make_unique<boost::unordered_flat_set<member*>>();
-        big->reserve(small_max * 2);
-        big->insert(small_.begin(), small_.end());
-        big->insert(m);
-        big_ = std::move(big);
-        std::vector<member*>().swap(small_);
+        auto hashed = std::make_unique<boost::unordered_flat_set<member*>>();
+        hashed->reserve(small_max * 2);
+        hashed->insert(all.list.begin(), all.list.end());
+        hashed->insert(m);
+        all.hashed = std::move(hashed);
+        std::vector<member*>().swap(all.list);
         return true;
     }
 
     /// Removes `m`; false if it was not there.
     bool erase(member* m) {
-        if (big_) {
-            if (big_->erase(m) == 0)
-                return false;
-            if (big_->empty())
-                big_.reset();
-            return true;
-        }
-        if (small_.empty()) {
+        if (!many_) {
             if (!m || one_ != m)
                 return false;
             one_ = nullptr;
             return true;
         }
-        auto it = std::find(small_.begin(), small_.end(), m);
-        if (it == small_.end())
-            return false;
-        *it = small_.back();
-        small_.pop_back();
+        auto& all = *many_;
+        if (all.hashed) {
+            if (all.hashed->erase(m) == 0)
+                return false;
+        } else {
+            auto it = std::find(all.list.begin(), all.list.end(), m);
+            if (it == all.list.end())
+                return false;
+            *it = all.list.back();
+            all.list.pop_back();
+        }
+        if (all.size() == 0)
+            many_.reset(); // empty: back to the inline form
         return true;
     }
 
     bool contains(member* m) const {
-        if (big_)
-            return big_->contains(m);
-        if (small_.empty())
+        if (!many_)
             return m && one_ == m;
-        return std::find(small_.begin(), small_.end(), m) != small_.end();
+        if (many_->hashed)
+            return many_->hashed->contains(m);
+        return std::find(many_->list.begin(), many_->list.end(), m) != many_->list.end();
     }
 
-    std::size_t size() const noexcept {
-        if (big_)
-            return big_->size();
-        return small_.empty() ? (one_ ? 1 : 0) : small_.size();
-    }
+    std::size_t size() const noexcept { return many_ ? many_->size() : (one_ ? 1 : 0); }
     bool empty() const noexcept { return size() == 0; }
 
     /// Calls `f(member*)` for each member; `f` must not change this set.
     template<class F>
     void for_each(F&& f) const {
-        if (big_) {
-            for (member* m : *big_)
+        if (!many_) {
+            if (one_)
+                f(one_);
+        } else if (many_->hashed) {
+            for (member* m : *many_->hashed)
                 f(m);
-        } else if (!small_.empty()) {
-            for (member* m : small_)
+        } else {
+            for (member* m : many_->list)
                 f(m);
-        } else if (one_) {
-            f(one_);
         }
     }
 
 private:
-    member* one_ = nullptr; // the only member, while small_ and big_ are empty
-    std::vector<member*> small_;
-    std::unique_ptr<boost::unordered_flat_set<member*>> big_;
+    /// Two members or more: a vector up to small_max, a hash set past it.
+    struct many_members {
+        std::vector<member*> list;
+        std::unique_ptr<boost::unordered_flat_set<member*>> hashed;
+
+        std::size_t size() const noexcept { return hashed ? hashed->size() : list.size(); }
+    };
+
+    member* one_ = nullptr; // the only member, while many_ is empty
+    std::unique_ptr<many_members> many_;
 };
+
+static_assert(sizeof(member_set) == 2 * sizeof(void*), "a room table slot stays small");
 
 } // namespace roomcast::adapter::detail
 
