@@ -58,7 +58,8 @@ public:
     using adapter_options = typename detail::adapter_options_of<Adapter>::type;
 
     /// A server that owns its io_contexts; `run()` drives them. Binds at once: a port in use
-    /// throws here. Throws std::invalid_argument for an unusable address.
+    /// throws boost::system::system_error here ("roomcast: cannot listen on 127.0.0.1:3000:
+    /// Address already in use"). Throws std::invalid_argument for an unusable address.
     explicit server(options opt = {}, adapter_options aopt = {})
         : server_core(std::move(opt))
         , owns_contexts_(true) {

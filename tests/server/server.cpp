@@ -276,6 +276,22 @@ TEST_CASE("a server on the host's io_context; emits from a non-shard thread") {
     host.join();
 }
 
+TEST_CASE("a port in use: the constructor throws a system_error naming the address") {
+    boost::asio::io_context ctx;
+    boost::asio::ip::tcp::acceptor taken(ctx, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    auto opt = test_options();
+    opt.port = taken.local_endpoint().port();
+    try {
+        roomcast::server<> io(opt);
+        FAIL("a second server listens on port " << opt.port);
+    } catch (boost::system::system_error const& e) {
+        CHECK(e.code() == boost::system::errc::address_in_use);
+        auto const expected = "roomcast: cannot listen on 127.0.0.1:" + std::to_string(opt.port) +
+                              ": Address already in use";
+        CHECK(std::string_view(e.what()).starts_with(expected));
+    }
+}
+
 TEST_CASE("close(): clients get a proper close and run() returns") {
     auto srv = std::make_unique<test_server>(
         roomcast::options{}, [](roomcast::server<>&) {}, 2);

@@ -1777,10 +1777,19 @@ ROOMCAST_DECL websocket_listener::websocket_listener(boost::asio::io_context& ct
     , retry_(ctx)
     , opt_(&opt)
     , registry_(std::make_shared<detail::session_registry>()) {
-    acceptor_.open(ep.protocol());
-    acceptor_.set_option(boost::asio::socket_base::reuse_address(true));
-    acceptor_.bind(ep);
-    acceptor_.listen(boost::asio::socket_base::max_listen_connections);
+    boost::system::error_code ec;
+    acceptor_.open(ep.protocol(), ec);
+    if (!ec)
+        acceptor_.set_option(boost::asio::socket_base::reuse_address(true), ec);
+    if (!ec)
+        acceptor_.bind(ep, ec);
+    if (!ec)
+        acceptor_.listen(boost::asio::socket_base::max_listen_connections, ec);
+    if (ec) // e.g. "roomcast: cannot listen on 127.0.0.1:3000: Address already in use"
+        throw boost::system::system_error(
+            ec.value(), ec.category(),
+            "roomcast: cannot listen on " + ep.address().to_string() + ":" +
+                std::to_string(ep.port()));
 }
 
 ROOMCAST_DECL std::uint16_t websocket_listener::port() const {
