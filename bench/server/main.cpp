@@ -6,6 +6,7 @@
 #include <roomcast/roomcast.hpp>
 
 #include <cstdlib>
+#include <exception>
 #include <iostream>
 #include <string>
 #include <string_view>
@@ -24,7 +25,7 @@ static bool parse_number(char const* text, unsigned long max, unsigned long& out
     return true;
 }
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
     unsigned long port = 3000, threads = 1;
     if (char const* env = std::getenv("PORT"); env && *env && !parse_number(env, 65535, port))
         return usage(argv[0]);
@@ -76,4 +77,7 @@ int main(int argc, char** argv) {
     std::cout << "bench_server listening on " << io.port() << " with " << threads
               << (threads == 1 ? " thread" : " threads") << std::endl;
     io.run(threads);
+} catch (std::exception const& e) { // e.g. "roomcast: cannot listen on 127.0.0.1:3000: ..."
+    std::cerr << "bench_server: " << e.what() << '\n';
+    return 1;
 }

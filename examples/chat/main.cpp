@@ -37,6 +37,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <exception>
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -124,7 +125,7 @@ int usage(char const* self) {
 
 } // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
     unsigned long port = 3000, threads = 1;
     std::filesystem::path public_dir = std::filesystem::path(CHAT_SOURCE_DIR) / "public";
     std::filesystem::path bundle;
@@ -222,4 +223,7 @@ int main(int argc, char** argv) {
               << (threads == 1 ? " thread" : " threads") << " (open http://localhost:" << io.port()
               << "/)" << std::endl;
     io.run(threads);
+} catch (std::exception const& e) { // e.g. "roomcast: cannot listen on 127.0.0.1:3000: ..."
+    std::cerr << "chat: " << e.what() << '\n';
+    return 1;
 }

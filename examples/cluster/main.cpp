@@ -16,6 +16,7 @@
 
 #include <charconv>
 #include <cstdlib>
+#include <exception>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -60,7 +61,7 @@ static int usage(char const* self) {
     return 2;
 }
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
     unsigned long port = 3000, threads = 1;
     roomcast::redis_options redis;
     for (int i = 1; i < argc; ++i) {
@@ -122,4 +123,7 @@ int main(int argc, char** argv) {
     std::cout << "cluster listening on port " << io.port() << " with " << threads
               << (threads == 1 ? " thread" : " threads") << std::endl;
     io.run(threads);
+} catch (std::exception const& e) { // e.g. "roomcast: cannot listen on 127.0.0.1:3000: ..."
+    std::cerr << "cluster: " << e.what() << '\n';
+    return 1;
 }

@@ -30,6 +30,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <exception>
 #include <iostream>
 #include <string>
 #include <string_view>
@@ -105,7 +106,7 @@ int usage(char const* self) {
 
 } // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
     unsigned long port = 3000, threads = 1;
     for (int i = 1; i < argc; ++i) {
         std::string_view const arg = argv[i];
@@ -171,4 +172,7 @@ int main(int argc, char** argv) {
     std::cout << "collab listening on port " << io.port() << " with " << threads
               << (threads == 1 ? " thread" : " threads") << std::endl;
     io.run(threads);
+} catch (std::exception const& e) { // e.g. "roomcast: cannot listen on 127.0.0.1:3000: ..."
+    std::cerr << "collab: " << e.what() << '\n';
+    return 1;
 }

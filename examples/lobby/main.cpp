@@ -56,6 +56,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <exception>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -310,7 +311,7 @@ int usage(char const* self) {
 
 } // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
     unsigned long port = 3000, threads = 1, max_players = 4, max_rooms = 10;
     for (int i = 1; i < argc; ++i) {
         std::string_view const arg = argv[i];
@@ -349,4 +350,7 @@ int main(int argc, char** argv) {
     std::cout << "lobby listening on port " << io.port() << " with " << threads
               << (threads == 1 ? " thread" : " threads") << std::endl;
     io.run(threads);
+} catch (std::exception const& e) { // e.g. "roomcast: cannot listen on 127.0.0.1:3000: ..."
+    std::cerr << "lobby: " << e.what() << '\n';
+    return 1;
 }

@@ -28,6 +28,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdlib>
+#include <exception>
 #include <iostream>
 #include <map>
 #include <string>
@@ -71,7 +72,7 @@ int usage(char const* self) {
 
 } // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
     unsigned long port = 3000, threads = 1;
     for (int i = 1; i < argc; ++i) {
         std::string_view const arg = argv[i];
@@ -153,4 +154,7 @@ int main(int argc, char** argv) {
     std::cout << "multiroom_chat listening on port " << io.port() << " with " << threads
               << (threads == 1 ? " thread" : " threads") << std::endl;
     io.run(threads);
+} catch (std::exception const& e) { // e.g. "roomcast: cannot listen on 127.0.0.1:3000: ..."
+    std::cerr << "multiroom_chat: " << e.what() << '\n';
+    return 1;
 }

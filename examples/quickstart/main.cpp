@@ -7,6 +7,7 @@
 #include <roomcast/roomcast.hpp>
 
 #include <cstdlib>
+#include <exception>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -51,7 +52,7 @@ static int usage(char const* self) {
     return 2;
 }
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
     unsigned long port = 3000, threads = 1;
     for (int i = 1; i < argc; ++i) {
         std::string_view const arg = argv[i];
@@ -93,4 +94,7 @@ int main(int argc, char** argv) {
     std::cout << "quickstart listening on port " << io.port() << " with " << threads
               << (threads == 1 ? " thread" : " threads") << std::endl;
     io.run(threads);
+} catch (std::exception const& e) { // e.g. "roomcast: cannot listen on 127.0.0.1:3000: ..."
+    std::cerr << "quickstart: " << e.what() << '\n';
+    return 1;
 }

@@ -9,6 +9,7 @@
 import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { ServerProcess, Peer, WAIT_MS, freePort, unique } from './harness.mjs';
 
 const BINARY = process.env.ROOMCAST_SERVER;
@@ -27,7 +28,7 @@ function runToExit(args) {
       reject(new Error(`${BINARY} ${args.join(' ')} did not exit within ${WAIT_MS} ms: ${output}`));
     }, WAIT_MS);
     proc.once('error', err => { clearTimeout(timer); reject(err); });
-    proc.once('exit', (code, signal) => {
+    proc.once('close', (code, signal) => { // exited, and its output is all read
       clearTimeout(timer);
       resolve({ code, signal, output });
     });
@@ -273,6 +274,23 @@ describe('chat start-up', () => {
     const r = await runToExit(['--port', String(port), '--public', '/nonexistent-chat-public']);
     assert.notEqual(r.code, 0, `exit ${JSON.stringify(r)}`);
     assert.match(r.output, /index\.html/);
+  });
+
+  it('says that its port is in use and exits with status 1', async () => {
+    const taken = net.createServer();
+    await new Promise((resolve, reject) => {
+      taken.once('error', reject);
+      taken.listen(0, '127.0.0.1', resolve);
+    });
+    try {
+      const { port } = taken.address();
+      const r = await runToExit(['--port', String(port)]);
+      assert.equal(r.code, 1, `exit ${JSON.stringify(r)}`);
+      assert.match(r.output, new RegExp(`cannot listen on [0-9.]+:${port}: Address already in use`));
+      assert.doesNotMatch(r.output, /listening on port/);
+    } finally {
+      taken.close();
+    }
   });
 
   it('rejects unknown arguments with a usage line', async () => {
