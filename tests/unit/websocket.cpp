@@ -122,6 +122,11 @@ TEST_CASE("websocket: fragments make one message, with control frames between th
     // The reader is ready for a new message afterwards.
     t = read_all(r, client_frame(opcode::binary, "b"));
     CHECK(t.events == std::vector<std::string>{"bin:b"});
+    // An empty first fragment still starts a message: empty fragments make an empty one.
+    t = read_all(r, client_frame(opcode::text, "", false) +
+                        client_frame(opcode::continuation, "", true));
+    CHECK(t.result.error == 0);
+    CHECK(t.events == std::vector<std::string>{"text:"});
 }
 
 TEST_CASE("websocket: the callbacks stop the reader", "[websocket]") {
@@ -156,6 +161,9 @@ TEST_CASE("websocket: protocol violations name their close code", "[websocket]")
          wsp::close_code::protocol_error},
         {"message inside a message",
          client_frame(opcode::text, "a", false) + client_frame(opcode::text, "b"),
+         wsp::close_code::protocol_error},
+        {"message inside a message begun empty",
+         client_frame(opcode::text, "", false) + client_frame(opcode::text, "b"),
          wsp::close_code::protocol_error},
         {"16-bit form for a short length",
          client_frame(opcode::text, "hi", true, {1, 2, 3, 4}, 126),

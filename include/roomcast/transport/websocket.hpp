@@ -49,7 +49,8 @@ public:
     /// The bound port (useful when 0 was asked for).
     ROOMCAST_DECL std::uint16_t port() const;
 
-    /// Starts accepting; new sessions live on the executors `pick` returns.
+    /// Starts accepting; new sessions live on the executors `pick` returns: one executor per
+    /// io_context (its `get_executor()`), each io_context run by one thread.
     ROOMCAST_DECL void start(executor_picker pick, open_handler on_open);
 
     /// Marks the listener as stopping, from any thread: connections serve no further

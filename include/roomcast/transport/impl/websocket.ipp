@@ -17,6 +17,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/assert.hpp>
 #include <boost/beast/core/buffers_range.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -187,10 +188,13 @@ public:
 
     /// The write batch of the shard whose executor is `ex`. The batch keeps the executor for
     /// the shard's sessions: an any_io_executor is 56 bytes, too many for each connection.
+    /// (The listener's picker returns one executor per io_context: see
+    /// websocket_listener::start.)
     static write_batch& of(net::any_io_executor const& ex) {
         auto& b = net::use_service<write_batch>(net::query(ex, net::execution::context));
         if (!b.ex_)
             b.ex_ = ex;
+        BOOST_ASSERT(b.ex_ == ex);
         return b;
     }
 
@@ -1785,11 +1789,13 @@ ROOMCAST_DECL websocket_listener::websocket_listener(boost::asio::io_context& ct
         acceptor_.bind(ep, ec);
     if (!ec)
         acceptor_.listen(boost::asio::socket_base::max_listen_connections, ec);
-    if (ec) // e.g. "roomcast: cannot listen on 127.0.0.1:3000: Address already in use"
-        throw boost::system::system_error(
-            ec.value(), ec.category(),
-            "roomcast: cannot listen on " + ep.address().to_string() + ":" +
-                std::to_string(ep.port()));
+    if (ec) { // e.g. "roomcast: cannot listen on 127.0.0.1:3000: Address already in use"
+        auto const host =
+            ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
+        throw boost::system::system_error(ec.value(), ec.category(),
+                                          "roomcast: cannot listen on " + host + ":" +
+                                              std::to_string(ep.port()));
+    }
 }
 
 ROOMCAST_DECL std::uint16_t websocket_listener::port() const {
