@@ -276,12 +276,18 @@ describe('chat start-up', () => {
     assert.match(r.output, /index\.html/);
   });
 
-  it('says that its port is in use and exits with status 1', async () => {
+  /// A port that this test holds, on every address (as the chat listens).
+  async function holdPort() {
     const taken = net.createServer();
     await new Promise((resolve, reject) => {
       taken.once('error', reject);
-      taken.listen(0, '127.0.0.1', resolve);
+      taken.listen(0, '0.0.0.0', resolve);
     });
+    return taken;
+  }
+
+  it('says that its port is in use and exits with status 1', async () => {
+    const taken = await holdPort();
     try {
       const { port } = taken.address();
       const r = await runToExit(['--port', String(port)]);
@@ -290,6 +296,24 @@ describe('chat start-up', () => {
       assert.doesNotMatch(r.output, /listening on port/);
     } finally {
       taken.close();
+    }
+  });
+
+  it('is started again on another port by the test harness when its port was taken', async () => {
+    const taken = await holdPort();
+    let attempts = 0;
+    const { port: held } = taken.address();
+    const s = await ServerProcess.start(
+      port => [BINARY, '--port', String(++attempts === 1 ? held : port)]);
+    try {
+      assert.equal(attempts, 2);
+      assert.notEqual(s.port, held);
+      const page = await fetch(`${s.url}/`, { signal: AbortSignal.timeout(WAIT_MS) });
+      assert.equal(page.status, 200);
+      await page.body?.cancel();
+    } finally {
+      taken.close();
+      await s.stop();
     }
   });
 

@@ -101,6 +101,7 @@ class ServerProcess:
         self.output_lock = threading.Lock()
         self.stopping = False
         self.death_reported = False  # check_alive() already failed for the current process
+        self.killed_unready = False  # the current process was killed for not getting ready
 
     def start(self):
         """Starts the program on a free port and waits until it is ready. A program that
@@ -115,7 +116,8 @@ class ServerProcess:
                     raise
 
     def _lost_port_race(self):
-        if self.proc is None or self.proc.poll() is None:
+        """Whether the last attempt's process exited on its own, saying its port was taken."""
+        if self.proc is None or self.proc.poll() is None or self.killed_unready:
             return False
         self.pump.join(STOP)  # its last words may still be in the pipe
         with self.output_lock:
@@ -126,8 +128,10 @@ class ServerProcess:
         self.url = '%s://127.0.0.1:%d' % ('https' if TLS_CERT else 'http', self.port)
         self.stopping = False
         self.death_reported = False
+        self.killed_unready = False
+        output = []  # this attempt's: a pump of an earlier one never writes here
         with self.output_lock:
-            self.output = []
+            self.output = output
         argv = self.command(self.port)
         if TLS_CERT:
             argv = argv + ['--tls-cert', TLS_CERT, '--tls-key', TLS_KEY]
@@ -142,13 +146,15 @@ class ServerProcess:
             raise AssertionError('cannot start server %s: %s' % (self.what, exc))
         _running.add(self)
         self.pump = threading.Thread(target=self._pump,
-                                     args=(self.proc.stdout, ready_text, ready), daemon=True)
+                                     args=(self.proc.stdout, output, ready_text, ready),
+                                     daemon=True)
         self.pump.start()
         try:
             self._wait_ready(ready_text, ready)
         except BaseException:
             self.stopping = True  # not ready: do not leave it running
             if self.proc.poll() is None:
+                self.killed_unready = True
                 self.proc.kill()
                 self.proc.wait()
             raise
@@ -174,12 +180,12 @@ class ServerProcess:
             if ready_text is None:
                 time.sleep(0.05)
 
-    def _pump(self, stream, ready_text, ready):
+    def _pump(self, stream, output, ready_text, ready):
         for line in iter(stream.readline, b''):
             text = line.decode('utf-8', 'replace')
             with self.output_lock:
-                self.output.append(text)
-                del self.output[:-200]
+                output.append(text)
+                del output[:-200]
             if text.strip() == ready_text:
                 ready.set()
             if VERBOSE:
