@@ -17,7 +17,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/assert.hpp>
 #include <boost/beast/core/buffers_range.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -194,7 +193,6 @@ public:
         auto& b = net::use_service<write_batch>(net::query(ex, net::execution::context));
         if (!b.ex_)
             b.ex_ = ex;
-        BOOST_ASSERT(b.ex_ == ex);
         return b;
     }
 
