@@ -46,6 +46,15 @@ const PORT_TAKEN = /EADDRINUSE|address already in use/i;
 /// Servers that lose their port to another process are started again on another port.
 const PORT_ATTEMPTS = 4;
 
+/// Whether process `p` (a ServerProcess or RedisProcess that failed to start) exited because
+/// another took its port between freePort() and its bind (an outgoing connection of a test
+/// running beside it may get that port, too).
+async function lostPortRace(p) {
+  if (!p.exited) return false;
+  await Promise.race([p.closed, sleep(STOP_MS)]); // its last words may follow 'exit'
+  return PORT_TAKEN.test(p.output);
+}
+
 /// A port nothing listens on now. Another process may still take it before the caller binds
 /// it: ServerProcess and RedisProcess start again on another port when that happens.
 export function freePort() {
@@ -101,17 +110,9 @@ export class ServerProcess {
       } catch (err) {
         s.stopping = true; // not ready: do not leave it running
         if (s.proc && !s.exited) s.proc.kill('SIGKILL');
-        if (!(attempt < PORT_ATTEMPTS && await s.lostPortRace())) throw err;
+        if (!(attempt < PORT_ATTEMPTS && await lostPortRace(s))) throw err;
       }
     }
-  }
-
-  /// Whether the process exited because another took its port between freePort() and its
-  /// bind (an outgoing connection of a test running beside it may get that port, too).
-  async lostPortRace() {
-    if (!this.exited) return false;
-    await Promise.race([this.closed, sleep(STOP_MS)]); // its last words may follow 'exit'
-    return PORT_TAKEN.test(this.output);
   }
 
   async _start(command, readyLine) {
@@ -416,8 +417,7 @@ export class RedisProcess {
         await r._start();
         return r;
       } catch (err) {
-        if (r.exited) await Promise.race([r.closed, sleep(STOP_MS)]); // its last words
-        if (!(r.exited && PORT_TAKEN.test(r.output) && attempt < PORT_ATTEMPTS)) throw err;
+        if (!(attempt < PORT_ATTEMPTS && await lostPortRace(r))) throw err;
       }
     }
   }
