@@ -283,6 +283,24 @@ TEST_CASE("parse_json accepts valid JSON of every kind", "[json][parse]") {
     CHECK(v->at("a").at(1).as_string() == "x");
 }
 
+TEST_CASE("parse_json builds values past the stack space it starts with", "[json][parse]") {
+    // Thousands of values under construction at once, long strings and keys: the parser's
+    // stack outgrows its first buffer and moves to the heap mid-document.
+    std::string text = "[";
+    for (int i = 0; i < 2000; ++i) {
+        if (i)
+            text += ',';
+        text += R"({"key number )" + std::to_string(i) + R"(":[)" + std::to_string(i) + R"(,")" +
+                std::string(static_cast<std::size_t>(i % 50), 'x') + R"("]})";
+    }
+    text += "]";
+    auto v = parse_json(text);
+    REQUIRE(v);
+    REQUIRE(v->as_array().size() == 2000);
+    CHECK(v->at(1999).at("key number 1999").at(1).as_string() == std::string(49, 'x'));
+    CHECK(serialize(*v) == text);
+}
+
 TEST_CASE("parse_json rejects invalid UTF-8", "[json][parse][utf8]") {
     std::string_view const bad[] = {
         "\"\xff\"",             // never valid in UTF-8

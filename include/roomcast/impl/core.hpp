@@ -38,15 +38,19 @@ namespace detail {
 
 /// The Engine.IO message carrying Socket.IO packet `p` (text part only).
 inline transport::message_ptr encode_message(protocol::socketio::packet p) {
-    auto m = std::make_shared<transport::message>();
-    m->data += '4';
-    protocol::socketio::encode_to(m->data, p);
-    // Appending leaves up to twice the text's size allocated, held as long as any queue
-    // holds the message: queues are bounded by what messages hold, so give the rest back.
-    if (m->data.capacity() - m->data.size() > m->data.size() / 8 + 32)
-        m->data.shrink_to_fit();
+    // Encoded into the thread's reused buffer, then copied once at its exact size. Appending
+    // straight into the message would allocate again at each doubling and leave up to twice
+    // the text's size allocated, held as long as any queue holds the message (and queues are
+    // bounded by what messages hold).
+    constexpr std::size_t kept_capacity = 64 * 1024;
+    thread_local std::string text;
+    text.assign(1, '4');
+    protocol::socketio::encode_to(text, p);
     // The binary frames that follow, for BINARY_* packets: moved, never copied.
-    m->attachments = std::move(p.attachments);
+    auto m = std::make_shared<transport::message>(
+        transport::message{std::string(text), false, std::move(p.attachments)});
+    if (text.capacity() > kept_capacity) // a large packet's room is not kept for the next
+        std::string().swap(text);
     return m;
 }
 

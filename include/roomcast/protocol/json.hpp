@@ -198,6 +198,10 @@ struct json_handler {
     using ec_t = boost::system::error_code;
     using sv = boost::json::string_view;
 
+    /// `temp` is where the stack keeps values under construction until it outgrows it.
+    json_handler(unsigned char* temp, std::size_t size)
+        : st({}, temp, size) {}
+
     boost::json::value_stack st;
     std::string number; // the parts of a number split across input chunks
 
@@ -273,7 +277,9 @@ inline result<boost::json::value> parse_json(std::string_view text,
                                              std::size_t max_depth = max_json_depth) {
     boost::json::parse_options opt;
     opt.max_depth = max_depth;
-    boost::json::basic_parser<detail::json_handler> p(opt);
+    // A packet's values are built on this stack frame: most packets need no heap for them.
+    unsigned char temp[1024];
+    boost::json::basic_parser<detail::json_handler> p(opt, temp, sizeof temp);
     p.handler().st.reset();
     boost::system::error_code ec;
     auto const n = p.write_some(false, text.data(), text.size(), ec);
