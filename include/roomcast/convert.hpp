@@ -168,11 +168,18 @@ inline void shift_placeholders(boost::json::value& v, std::size_t n) {
     }
 }
 
+/// Boost.JSON's own types, which go into a packet as they are.
+template<class T>
+inline constexpr bool is_json_type =
+    std::is_same_v<T, boost::json::value> || std::is_same_v<T, boost::json::object> ||
+    std::is_same_v<T, boost::json::array> || std::is_same_v<T, boost::json::string>;
+
 /// Adds one argument to a packet's: an `arguments` adds each of its values, and its
-/// attachments after those collected so far.
+/// attachments after those collected so far. JSON given as an rvalue is moved in.
 template<class A>
-void append_argument(boost::json::array& args, A const& a) {
-    if constexpr (std::is_same_v<A, arguments>) {
+void append_argument(boost::json::array& args, A&& a) {
+    using T = std::remove_cvref_t<A>;
+    if constexpr (std::is_same_v<T, arguments>) {
         auto* sink = attachment_sink();
         auto const offset = sink->size();
         for (auto const& v : a) {
@@ -181,6 +188,8 @@ void append_argument(boost::json::array& args, A const& a) {
                 shift_placeholders(args.back(), offset);
         }
         sink->insert(sink->end(), a.attachments.begin(), a.attachments.end());
+    } else if constexpr (is_json_type<T> && !std::is_lvalue_reference_v<A>) {
+        args.emplace_back(std::move(a));
     } else {
         args.push_back(to_json(a));
     }
@@ -197,7 +206,7 @@ inline void check_event_name(std::string_view event) {
 
 /// Converts `a...` (after `event`, when there is one) for one packet.
 template<class... A>
-payload make_payload(std::optional<std::string_view> event, A const&... a) {
+payload make_payload(std::optional<std::string_view> event, A&&... a) {
     if (event)
         check_event_name(*event);
     collect_attachments collect;
@@ -205,7 +214,7 @@ payload make_payload(std::optional<std::string_view> event, A const&... a) {
     p.args.reserve(sizeof...(A) + 1);
     if (event)
         p.args.emplace_back(*event);
-    (append_argument(p.args, a), ...);
+    (append_argument(p.args, std::forward<A>(a)), ...);
     p.attachments = std::move(collect.attachments());
     return p;
 }

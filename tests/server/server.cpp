@@ -76,6 +76,55 @@ TEST_CASE("typed handlers: arguments convert, return values and ack parameters a
     CHECK(e[3] == "sum|event \"sum\": argument 1: value: expected object, got array|decode");
 }
 
+TEST_CASE("JSON parameters take their arguments over; a returned reference is copied") {
+    roomcast::test::record errors;
+    boost::json::value kept = {{"kept", true}};
+    test_server srv({}, [&](roomcast::server<>& io) {
+        io.on("kinds", [](roomcast::socket&, boost::json::object o, boost::json::array a,
+                          boost::json::string s, boost::json::value v, roomcast::arguments rest) {
+            return boost::json::array{o, a, s, v, rest};
+        });
+        // The first parameter takes its argument before the second fails to convert.
+        io.on("mismatch", [](roomcast::socket&, boost::json::value v, boost::json::object o) {
+            return boost::json::array{v, o};
+        });
+        // A handler that returns a reference keeps what it refers to: the answer is a copy.
+        io.on("kept", [&](roomcast::socket&) -> boost::json::value& { return kept; });
+        io.on("echo", [](roomcast::socket&, boost::json::value v) { return v; });
+        io.on_error([&](roomcast::socket&, roomcast::handler_error const& e) {
+            errors.add(e.event + "|" + e.message);
+        });
+    });
+    raw_client c;
+    connect(c, srv.port());
+
+    c.write(R"(421["kinds",{"k":"v"},[1,"two"],"three",{"four":4},5,"six"])");
+    CHECK(c.read_packet() == R"(431[[{"k":"v"},[1,"two"],"three",{"four":4},[5,"six"]]])");
+    c.write(R"(422["kinds",{"k":"v"},"not an array"])");
+    CHECK(c.read_packet() ==
+          R"(432[{"error":"event \"kinds\": argument 2: value: expected array, got string"}])");
+    c.write(R"(423["mismatch",{"a":1},2])");
+    CHECK(c.read_packet() ==
+          R"(433[{"error":"event \"mismatch\": argument 2: value: expected object, got number"}])");
+    c.write(R"(424["mismatch",1])");
+    CHECK(
+        c.read_packet() ==
+        R"(434[{"error":"event \"mismatch\": argument 2: value: expected object, got nothing"}])");
+    c.write(R"(425["mismatch",[],{}])");
+    CHECK(c.read_packet() == R"(435[[[],{}]])");
+    c.write(R"(426["kept"])");
+    CHECK(c.read_packet() == R"(436[{"kept":true}])");
+    c.write(R"(427["kept"])");
+    CHECK(c.read_packet() == R"(437[{"kept":true}])");
+    // An answer larger than the encoder keeps room for, then a small one after it.
+    std::string const big(100'000, 'b');
+    c.write(R"(428["echo",")" + big + R"("])");
+    CHECK(c.read_packet() == R"(438[")" + big + R"("])");
+    c.write(R"(429["echo","small"])");
+    CHECK(c.read_packet() == R"(439["small"])");
+    CHECK(errors.items().size() == 3);
+}
+
 TEST_CASE("unknown events are ignored; rooms of a socket include its own id") {
     test_server srv({}, [](roomcast::server<>& io) {
         io.on("rooms", [](roomcast::socket& s) { return s.rooms(); });

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <span>
@@ -41,7 +42,9 @@ namespace detail {
 /// One incoming event, as the registry hands it to a handler.
 struct event_call {
     std::string_view event;
-    boost::json::array const& args; ///< the packet's data: args[0] is the event name
+    /// The packet's data: args[0] is the event name. The handler is its last reader, so it
+    /// may take the arguments over (a JSON parameter is moved out, not copied).
+    boost::json::array& args;
     std::optional<std::uint64_t> ack_id;
     std::span<std::string const> attachments = {}; ///< what binary placeholders stand for
 };
@@ -103,18 +106,38 @@ struct coroutine_call {
     Ack answer;
 };
 
+/// The JSON of kind `T` that `v` holds, or null.
+template<class T>
+T* if_json(boost::json::value& v) noexcept {
+    if constexpr (std::is_same_v<T, boost::json::value>)
+        return &v;
+    else if constexpr (std::is_same_v<T, boost::json::object>)
+        return v.if_object();
+    else if constexpr (std::is_same_v<T, boost::json::array>)
+        return v.if_array();
+    else
+        return v.if_string();
+}
+
 /// Converts argument `I` of `call` for a parameter of type `T`; an `arguments` parameter
-/// takes every argument from `I` on.
+/// takes every argument from `I` on. Arguments that stay JSON are moved out of the packet.
 template<std::size_t I, class T>
 bool convert_argument(event_call const& call, T& out, conversion_error& err) {
+    auto* const v = I + 1 < call.args.size() ? &call.args[I + 1] : nullptr;
     if constexpr (std::is_same_v<T, arguments>) {
-        if (I + 1 < call.args.size())
-            out.insert(out.end(), call.args.begin() + (I + 1), call.args.end());
+        if (v)
+            out.insert(out.end(), std::make_move_iterator(call.args.begin() + (I + 1)),
+                       std::make_move_iterator(call.args.end()));
         out.attachments.assign(call.attachments.begin(), call.attachments.end());
         return true;
     } else {
-        return from_json(I + 1 < call.args.size() ? &call.args[I + 1] : nullptr, out, err,
-                         call.attachments);
+        if constexpr (is_json_type<T>) {
+            if (auto* j = v ? if_json<T>(*v) : nullptr) {
+                out = std::move(*j);
+                return true;
+            }
+        }
+        return from_json(v, out, err, call.attachments); // converts, or says why not
     }
 }
 
@@ -153,20 +176,20 @@ void invoke_typed(F& f, socket& s, event_call const& call, boost::mp11::mp_list<
                                               report_throw(*fin.s, fin.event, fin.answer, e);
                                       });
             } else {
-                boost::asio::co_spawn(executor_of(s), run(*args),
-                                      [fin, args](std::exception_ptr e, T r) mutable {
-                                          if (e)
-                                              report_throw(*fin.s, fin.event, fin.answer, e);
-                                          else
-                                              send_ack(fin.answer, make_payload(std::nullopt, r));
-                                      });
+                boost::asio::co_spawn(
+                    executor_of(s), run(*args), [fin, args](std::exception_ptr e, T r) mutable {
+                        if (e)
+                            report_throw(*fin.s, fin.event, fin.answer, e);
+                        else
+                            send_ack(fin.answer, make_payload(std::nullopt, std::move(r)));
+                    });
             }
         } else if constexpr (std::is_void_v<R>) {
             run(values);
         } else {
             // A returned value answers the acknowledgement.
             decltype(auto) r = run(values);
-            send_ack(answer, make_payload(std::nullopt, r));
+            send_ack(answer, make_payload(std::nullopt, std::forward<decltype(r)>(r)));
         }
     } catch (...) {
         report_throw(s, call.event, answer, std::current_exception());

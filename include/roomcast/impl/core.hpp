@@ -626,12 +626,15 @@ socket& socket::use(F&& f) {
 
 inline void socket::receive(boost::json::array packet, std::optional<std::uint64_t> ack_id,
                             std::vector<std::string> attachments) {
-    auto const run = [this, ack_id](boost::json::array const& args,
+    auto const run = [this, ack_id](boost::json::array& args,
                                     std::span<std::string const> attachments) {
         auto const& name = args.front(); // decode guarantees a non-empty array
-        // Numeric event names are kept as the text the client sent.
-        std::string event =
-            name.is_string() ? std::string(name.get_string()) : protocol::serialize(name);
+        // Numeric event names are kept as the text the client sent. The name stays in the
+        // packet while the handler runs: handlers take over arguments, never the name.
+        std::string numeric;
+        std::string_view const event = name.is_string()
+                                           ? std::string_view(name.get_string())
+                                           : std::string_view(numeric = protocol::serialize(name));
         nsp_->dispatch(*this, detail::event_call{event, args, ack_id, attachments});
     };
     if (packet_middleware_.empty())
@@ -645,7 +648,7 @@ inline void socket::receive(boost::json::array packet, std::optional<std::uint64
         [self, kept, run](std::optional<connect_error> e) {
             if (!self->connected())
                 return;
-            auto const& args = kept->first;
+            auto& args = kept->first;
             bool const named =
                 !args.empty() && (args.front().is_string() || args.front().is_number());
             if (!e && named)
