@@ -125,7 +125,9 @@ public:
     /// receives, before `on_any` and the handler. `packet` is `[event, args...]` and may be
     /// changed. `n()` goes on; `n(connect_error{message})` drops the event and reports
     /// `message` to the namespace's error hook. `f` may be a coroutine returning
-    /// `asio::awaitable<void>`; an exception drops the event the same way.
+    /// `asio::awaitable<void>`; an exception drops the event the same way. The handler takes
+    /// its arguments over: once `n()` has run it, `packet` still holds the event name, but an
+    /// argument the handler received as JSON may have been moved out.
     template<class F>
     socket& use(F&& f);
 

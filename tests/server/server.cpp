@@ -91,6 +91,7 @@ TEST_CASE("JSON parameters take their arguments over; a returned reference is co
         // A handler that returns a reference keeps what it refers to: the answer is a copy.
         io.on("kept", [&](roomcast::socket&) -> boost::json::value& { return kept; });
         io.on("echo", [](roomcast::socket&, boost::json::value v) { return v; });
+        io.on("12", [](roomcast::socket&, boost::json::string s) { return s; }); // numeric name
         io.on_error([&](roomcast::socket&, roomcast::handler_error const& e) {
             errors.add(e.event + "|" + e.message);
         });
@@ -122,6 +123,8 @@ TEST_CASE("JSON parameters take their arguments over; a returned reference is co
     CHECK(c.read_packet() == R"(438[")" + big + R"("])");
     c.write(R"(429["echo","small"])");
     CHECK(c.read_packet() == R"(439["small"])");
+    c.write(R"(4210[12,"numeric"])");
+    CHECK(c.read_packet() == R"(4310["numeric"])");
     CHECK(errors.items().size() == 3);
 }
 

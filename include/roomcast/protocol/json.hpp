@@ -278,7 +278,7 @@ inline result<boost::json::value> parse_json(std::string_view text,
     boost::json::parse_options opt;
     opt.max_depth = max_depth;
     // A packet's values are built on this stack frame: most packets need no heap for them.
-    unsigned char temp[1024];
+    alignas(boost::json::value) unsigned char temp[1024];
     boost::json::basic_parser<detail::json_handler> p(opt, temp, sizeof temp);
     p.handler().st.reset();
     boost::system::error_code ec;
