@@ -277,7 +277,8 @@ inline result<boost::json::value> parse_json(std::string_view text,
                                              std::size_t max_depth = max_json_depth) {
     boost::json::parse_options opt;
     opt.max_depth = max_depth;
-    // A packet's values are built on this stack frame: most packets need no heap for them.
+    // The stack of values under construction starts on this frame, so most packets need no
+    // heap for it (the finished values still come from the default storage).
     alignas(boost::json::value) unsigned char temp[1024];
     boost::json::basic_parser<detail::json_handler> p(opt, temp, sizeof temp);
     p.handler().st.reset();
