@@ -1133,3 +1133,86 @@ TEST_CASE("coroutine connection middleware: accepts after waiting, refuses by ne
     CHECK(none.read_packet() == R"(44{"message":"no token"})");
     CHECK(connected.items() == std::vector<std::string>{R"("checked")"});
 }
+
+#include <roomcast/transport/detail/send_ring.hpp> // defines ROOMCAST_IO_URING where it is built
+
+#if defined(ROOMCAST_IO_URING)
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace {
+/// A connected loopback TCP pair: {ours (non-blocking), the peer's}.
+std::pair<int, int> tcp_pair() {
+    int const l = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    REQUIRE(::bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(l, 4) == 0);
+    REQUIRE(::getsockname(l, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    int const peer = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(::connect(peer, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    int const ours = ::accept(l, nullptr, nullptr);
+    REQUIRE(ours >= 0);
+    ::close(l);
+    REQUIRE(::fcntl(ours, F_SETFL, ::fcntl(ours, F_GETFL) | O_NONBLOCK) == 0);
+    return {ours, peer};
+}
+} // namespace
+
+TEST_CASE("send_ring: each send of a batch gets send's own result, once, with its tag") {
+    roomcast::transport::detail::send_ring ring;
+    if (!ring.usable()) {
+        WARN("this kernel refuses io_uring: the ring is not used and writes go through send");
+        return;
+    }
+    auto const [whole, whole_peer] = tcp_pair();
+    auto const [full, full_peer] = tcp_pair();
+    auto const [shut, shut_peer] = tcp_pair();
+    ::shutdown(shut, SHUT_WR); // a send on it fails with EPIPE (and raises no SIGPIPE)
+    std::string const hello = "hello, ring";
+    std::string const big(16 * 1024 * 1024, 'b'); // more than the kernel buffers of a pair
+
+    std::map<std::uint64_t, int> results;
+    auto const record = [&](std::uint64_t tag, int result) {
+        CHECK(results.emplace(tag, result).second); // once per send
+    };
+    ring.prepare(whole, hello.data(), hello.size(), 7);
+    ring.prepare(full, big.data(), big.size(), 8);
+    ring.prepare(shut, hello.data(), hello.size(), 9);
+    CHECK(ring.prepared() == 3);
+    ring.submit(record);
+    CHECK(ring.prepared() == 0);
+    REQUIRE(results.size() == 3);
+    CHECK(results[7] == static_cast<int>(hello.size()));
+    CHECK(results[8] > 0);
+    CHECK(results[8] < static_cast<int>(big.size())); // short: the buffers filled
+    CHECK(results[9] == -EPIPE);
+
+    std::string got(hello.size(), '\0');
+    CHECK(::recv(whole_peer, got.data(), got.size(), MSG_WAITALL) ==
+          static_cast<ssize_t>(hello.size()));
+    CHECK(got == hello);
+
+    // The full socket refuses the next send at once: the batch does not wait for room.
+    results.clear();
+    ring.prepare(full, big.data(), big.size(), 1);
+    ring.prepare(whole, hello.data(), hello.size(), 2);
+    ring.submit(record);
+    REQUIRE(results.size() == 2);
+    CHECK(results[1] == -EAGAIN);
+    CHECK(results[2] == static_cast<int>(hello.size()));
+
+    // Nothing prepared: nothing happens.
+    results.clear();
+    ring.submit(record);
+    CHECK(results.empty());
+    CHECK(ring.usable());
+
+    for (int fd : {whole, whole_peer, full, full_peer, shut, shut_peer})
+        ::close(fd);
+}
+#endif
