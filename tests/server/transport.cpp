@@ -321,3 +321,39 @@ TEST_CASE("close() before run() makes run() return at once, with several shards"
     t.join();
     CHECK(std::chrono::steady_clock::now() - start < 2s);
 }
+
+TEST_CASE("a room member that stops reading falls behind alone, and catches up in order") {
+    // Each publish is written to both members in the same turn, in one batch of writes (one
+    // io_uring submission where the kernel has it): the late member's writes come back short
+    // and then refused, and what the kernel did not take waits, in order, while the reader's
+    // writes go whole.
+    test_server srv(
+        {.transport = {.max_queue_bytes = 64 * 1024 * 1024}}, [&](roomcast::server<>& io) {
+            io.on("join", [](roomcast::socket& s) { s.join("r"); });
+            io.on("pub", [&io](roomcast::socket&, int i) {
+                io.to("r").emit("msg", i, std::string(16 * 1024, static_cast<char>('a' + i % 26)));
+            });
+        });
+    auto const expected = [](int i) {
+        return "42[\"msg\"," + std::to_string(i) + ",\"" +
+               std::string(16 * 1024, static_cast<char>('a' + i % 26)) + "\"]";
+    };
+    raw_client reader, late;
+    REQUIRE(!reader.connect(srv.port()));
+    REQUIRE(!late.connect(srv.port()));
+    reader.read();
+    late.read();
+    REQUIRE(join_namespace(reader).substr(0, 2) == "40");
+    REQUIRE(join_namespace(late).substr(0, 2) == "40");
+    reader.write(R"(42["join"])");
+    late.write(R"(42["join"])");
+    reader.write(R"(42["pub",0])"); // both are in the room once this comes back
+    REQUIRE(reader.read_packet() == expected(0));
+    // 600 messages of 16 KiB, about 10 MB: more than the kernel's buffers hold for `late`.
+    for (int i = 1; i <= 600; ++i) {
+        reader.write("42[\"pub\"," + std::to_string(i) + "]");
+        REQUIRE(reader.read_packet() == expected(i));
+    }
+    for (int i = 0; i <= 600; ++i)
+        REQUIRE(late.read_packet() == expected(i));
+}

@@ -61,6 +61,14 @@ struct options {
     std::function<bool(request_info const&)> allow_request;
     /// Answers requests off the Engine.IO path; without it they get 404.
     http_handler on_http;
+    /// On Linux, whether the writes a shard makes at the end of a turn of its event loop, to
+    /// two connections or more, are handed to the kernel in one io_uring submission rather
+    /// than one `send` each: the same bytes and results, fewer system calls (a broadcast to a
+    /// room costs one instead of one per member). Where the kernel refuses io_uring (before
+    /// 5.18, disabled by sysctl, filtered by a container's seccomp policy), or with false,
+    /// every connection is written with `send`. (roomcast's own: Engine.IO has no such
+    /// option.)
+    bool use_io_uring = true;
     /// Serves TLS (`https://` polling, `wss://`) instead of plain HTTP on the port when set:
     /// `roomcast::tls(...)` from <roomcast/tls.hpp> makes it. Every connection then starts
     /// with a TLS handshake; one that is not TLS is dropped.

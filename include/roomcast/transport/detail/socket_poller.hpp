@@ -236,6 +236,9 @@ public:
         return result(n, false, ec);
     }
 
+    /// The descriptor, while open; -1 after.
+    int native_handle() const noexcept { return fd_; }
+
     void shutdown(boost::asio::socket_base::shutdown_type what) noexcept {
         if (fd_ >= 0)
             ::shutdown(fd_, static_cast<int>(what));
@@ -311,6 +314,9 @@ public:
             wait(socket_.wait_write, poll_target::writable); // full: wait for room
         return n;
     }
+
+    /// The descriptor, while open; -1 after.
+    int native_handle() noexcept { return socket_.is_open() ? socket_.native_handle() : -1; }
 
     void shutdown(boost::asio::socket_base::shutdown_type what) noexcept {
         boost::system::error_code ignored;

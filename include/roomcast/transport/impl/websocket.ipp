@@ -8,6 +8,7 @@
 #include <roomcast/protocol/engineio.hpp>
 #include <roomcast/protocol/websocket.hpp>
 #include <roomcast/transport/detail/random_id.hpp>
+#include <roomcast/transport/detail/send_ring.hpp>
 #include <roomcast/transport/detail/socket_poller.hpp>
 #include <roomcast/transport/detail/url.hpp>
 #include <roomcast/transport/websocket.hpp>
@@ -211,6 +212,16 @@ public:
     /// Tells the shard's WebSockets when they can be read or written.
     socket_poller& poller() noexcept { return poller_; }
 
+    /// Whether the writes of the sessions being flushed go into one submission to the kernel
+    /// (see send_ring.hpp): while several sessions are flushed in this turn, and the ring
+    /// has room. Never without io_uring.
+    bool gathering() const noexcept { return gathering_; }
+
+    /// Takes `bytes`, to be written on `s`'s socket `fd`, into this turn's submission; its
+    /// result reaches `s->on_sent` once the batch is submitted. False if the ring cannot be
+    /// used (or there is none): write them now.
+    inline bool stage(std::shared_ptr<session> s, int fd, std::string_view bytes);
+
     /// Where a connection's frames are assembled before its one write.
     std::string& write_buffer() noexcept { return write_; }
     /// Where a TLS connection's frames are encrypted before they are written.
@@ -245,6 +256,27 @@ private:
     std::vector<char> read_;
     socket_poller poller_;
     bool posted_ = false;
+    bool gathering_ = false;
+
+#if defined(ROOMCAST_IO_URING)
+    /// Bytes gathered into one submission at most (beyond a single write's max_write):
+    /// sessions flushed after that go into the next one.
+    static constexpr std::size_t max_gathered = 512 * 1024;
+
+    struct staged_write {
+        std::shared_ptr<session> s;
+        int fd;
+        std::size_t offset; // in gathered_
+        std::size_t size;
+        int result = 0;
+    };
+
+    inline void submit_staged();
+
+    send_ring ring_;
+    std::string gathered_; // the bytes of the staged writes, one after the other
+    std::vector<staged_write> staged_;
+#endif
 };
 
 struct fifo;
@@ -811,6 +843,8 @@ public:
     }
 
 private:
+    friend class write_batch; // hands back what its send ring did with a staged write
+
     enum class state { handshake, open, closing, closed };
     enum class waiting { ping, pong, close }; // what the deadline is for
     enum class upgrade { none, probing, probed };
@@ -990,6 +1024,11 @@ private:
             queued_bytes_ += bytes.size();
             return true;
         }
+        if (opt_.use_io_uring && batch_->gathering() &&
+            batch_->stage(shared_from_this(), ws_->socket.native_handle(), bytes)) {
+            ws_->waiting_write = true; // until on_sent: what is written meanwhile goes after
+            return true;
+        }
         beast::error_code ec;
         auto const n = ws_->socket.write_some(bytes.data(), bytes.size(), ec);
         if (ec == net::error::would_block)
@@ -1006,20 +1045,27 @@ private:
         return true;
     }
 
+    /// What the shard's send ring did with `bytes`, which write_wire staged: `result` is
+    /// `send`'s (the bytes taken, or -errno), or send_ring::not_submitted. Goes on as
+    /// write_wire and on_writable would have after a `send`. (Defined with io_uring only.)
+    inline void on_sent(int result, std::string_view bytes);
+
     /// The socket has room for what waits in `unsent`.
     void on_writable() {
         auto& io = *ws_;
-        auto& unsent = io.unsent.get();
-        beast::error_code ec;
-        auto const n = io.socket.write_some(unsent.data(), unsent.size(), ec);
-        if (ec == net::error::would_block)
-            ec = {};
-        if (ec)
-            return write_failed();
-        queued_bytes_ -= n;
-        unsent.erase(0, n);
-        if (!unsent.empty())
-            return;          // the next time there is room
+        if (!io.unsent.empty()) {
+            auto& unsent = io.unsent.get();
+            beast::error_code ec;
+            auto const n = io.socket.write_some(unsent.data(), unsent.size(), ec);
+            if (ec == net::error::would_block)
+                ec = {};
+            if (ec)
+                return write_failed();
+            queued_bytes_ -= n;
+            unsent.erase(0, n);
+            if (!unsent.empty())
+                return; // the next time there is room
+        }
         io.unsent.release(); // caught up: hold no buffer
         io.waiting_write = false;
         if (io.closing)
@@ -1452,10 +1498,75 @@ inline void write_batch::run() {
     posted_ = false;
     // Sessions flushed now may queue again (and so register again) only from later handlers.
     running_.swap(dirty_);
+#if defined(ROOMCAST_IO_URING)
+    for (std::size_t i = 0; i < running_.size();) {
+        // One write alone gains nothing from the ring: `send` is one system call too.
+        bool const batch = !ring_.refused() && running_.size() - i >= 2;
+        gathering_ = batch;
+        do
+            running_[i++]->flush();
+        while (i < running_.size() && (!batch || gathering_));
+        gathering_ = false;
+        submit_staged();
+    }
+#else
     for (auto& s : running_)
         s->flush();
+#endif
     running_.clear();
 }
+
+#if !defined(ROOMCAST_IO_URING)
+inline bool write_batch::stage(std::shared_ptr<session>, int, std::string_view) {
+    return false;
+}
+#else
+inline bool write_batch::stage(std::shared_ptr<session> s, int fd, std::string_view bytes) {
+    if (!ring_.usable()) {
+        gathering_ = false;
+        return false;
+    }
+    staged_.push_back({std::move(s), fd, gathered_.size(), bytes.size()});
+    gathered_ += bytes;
+    if (staged_.size() == send_ring::capacity || gathered_.size() >= max_gathered)
+        gathering_ = false; // this submission is full: the next sessions go into another
+    return true;
+}
+
+inline void session::on_sent(int result, std::string_view bytes) {
+    if (state_ == state::closed || !ws_)
+        return;
+    bool const full = result == -EAGAIN || result == -EWOULDBLOCK ||
+                      (result >= 0 && static_cast<std::size_t>(result) < bytes.size());
+    if (result < 0 && !full && result != send_ring::not_submitted)
+        return write_failed();
+    auto const n = result > 0 ? static_cast<std::size_t>(result) : 0;
+    if (n < bytes.size()) {
+        // Ahead of anything written since, which waits in unsent already.
+        ws_->unsent.get().insert(0, bytes.substr(n));
+        queued_bytes_ += bytes.size() - n;
+    }
+    if (!full)
+        on_writable(); // writes what waits now; or, if nothing does, goes on with the queue
+    // else: the kernel's buffer is full; the poller says when it has room.
+}
+
+inline void write_batch::submit_staged() {
+    if (staged_.empty())
+        return;
+    // Pointers into gathered_ only now that it has stopped growing.
+    for (std::size_t i = 0; i < staged_.size(); ++i)
+        ring_.prepare(staged_[i].fd, gathered_.data() + staged_[i].offset, staged_[i].size, i);
+    ring_.submit([this](std::uint64_t i, int result) { staged_[i].result = result; });
+    // Every result is in before any session goes on: what one does next (writing again,
+    // failing) cannot touch a send still in the batch.
+    std::string_view const all = gathered_;
+    for (auto& w : staged_)
+        w.s->on_sent(w.result, all.substr(w.offset, w.size));
+    staged_.clear();
+    gathered_.clear();
+}
+#endif
 
 /// One HTTP connection: reads requests one after the other and serves each: a WebSocket
 /// handshake (a new session, or an upgrade of a polling one), a polling GET or POST (handed to
