@@ -178,11 +178,23 @@ log "runs done in ${elapsed}s: $results/results.jsonl"
 [[ $docs == 1 ]] || exit 0
 
 # --- docs --------------------------------------------------------------------------------------
+# Whether roomcast's shards could hand their writes to io_uring (transport option use_io_uring;
+# without it, one send per connection). A container's seccomp filter is not seen from here.
+io_uring_state() {
+    local f=/proc/sys/kernel/io_uring_disabled
+    case "$([[ -r $f ]] && cat "$f")" in
+        0) echo "allowed (kernel.io_uring_disabled = 0)" ;;
+        1) echo "restricted to a group (kernel.io_uring_disabled = 1)" ;;
+        2) echo "disabled (kernel.io_uring_disabled = 2): writes use send" ;;
+        *) echo "sysctl not present" ;;
+    esac
+}
 cpu_model=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 export BENCH_RESULTS=$results/results.jsonl BENCH_OUT=$root/docs BENCH_WORK=$results \
     BENCH_CPU="$cpu_model" BENCH_CPUS="$(grep -c '^processor' /proc/cpuinfo)" \
     BENCH_MEM="$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)" \
-    BENCH_UNAME="$(uname -srmo)" BENCH_LOAD="$loadavg_start" BENCH_ELAPSED=$elapsed \
+    BENCH_UNAME="$(uname -srmo)" BENCH_IO_URING="$(io_uring_state)" \
+    BENCH_LOAD="$loadavg_start" BENCH_ELAPSED=$elapsed \
     BENCH_GXX="$(g++ --version | head -n 1)" BENCH_NODE="$(node --version)" \
     BENCH_SOCKETIO="$(node -p "require('$ref/node_modules/socket.io/package.json').version")" \
     BENCH_BOOST="$(dpkg-query -W -f='${Version}' libboost1.81-dev 2>/dev/null || echo '?')" \
@@ -430,7 +442,7 @@ md += `
 ## Machine
 
 - CPU: ${env.BENCH_CPU}, ${env.BENCH_CPUS} logical CPUs; memory ${env.BENCH_MEM}
-- Kernel: ${env.BENCH_UNAME}
+- Kernel: ${env.BENCH_UNAME}; io_uring ${env.BENCH_IO_URING}
 - Load average when the runs started: ${env.BENCH_LOAD} (other work on the machine adds noise)
 - Compiler: ${env.BENCH_GXX}; Boost ${env.BENCH_BOOST}; roomcast at ${env.BENCH_COMMIT}
 - Node ${env.BENCH_NODE}; socket.io ${env.BENCH_SOCKETIO} (from bench/reference/package-lock.json)
