@@ -1197,14 +1197,20 @@ TEST_CASE("send_ring: each send of a batch gets send's own result, once, with it
           static_cast<ssize_t>(hello.size()));
     CHECK(got == hello);
 
-    // The full socket refuses the next send at once: the batch does not wait for room.
-    results.clear();
-    ring.prepare(full, big.data(), big.size(), 1);
-    ring.prepare(whole, hello.data(), hello.size(), 2);
-    ring.submit(record);
-    REQUIRE(results.size() == 2);
-    CHECK(results[1] == -EAGAIN);
-    CHECK(results[2] == static_cast<int>(hello.size()));
+    // A full socket refuses at once: the batch does not wait for room. (The kernel may still
+    // be moving bytes along the full pair, so the first sends after may take a little.)
+    int refused = 0;
+    for (int k = 0; k < 100 && refused != -EAGAIN; ++k) {
+        results.clear();
+        ring.prepare(full, big.data(), big.size(), 1);
+        ring.prepare(whole, hello.data(), hello.size(), 2);
+        ring.submit(record);
+        REQUIRE(results.size() == 2);
+        refused = results[1];
+        REQUIRE((refused == -EAGAIN || (refused > 0 && refused < static_cast<int>(big.size()))));
+        CHECK(results[2] == static_cast<int>(hello.size()));
+    }
+    CHECK(refused == -EAGAIN);
 
     // Nothing prepared: nothing happens.
     results.clear();

@@ -21,18 +21,22 @@
 #include <roomcast/transport/detail/socket_poller.hpp>
 
 #if defined(ROOMCAST_EPOLL) && !defined(ROOMCAST_NO_IO_URING) && __has_include(<linux/io_uring.h>)
+#include <linux/io_uring.h>
+// Kernel headers older than 5.18 (the ring needs IORING_SETUP_SUBMIT_ALL): every write uses send.
+#if defined(IORING_SETUP_SUBMIT_ALL)
 #define ROOMCAST_IO_URING 1
+#endif
+#endif
 
+#if defined(ROOMCAST_IO_URING)
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <limits>
 
-#include <linux/io_uring.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -91,7 +95,8 @@ public:
     /// `done(tag, result)` for each, once: the bytes the kernel took, or -errno (-EAGAIN: it
     /// had no room). Should the ring fail, it is closed and not used again: sends it never
     /// took are reported as not_submitted, and sends it took but did not answer as -EIO
-    /// (their connections are then closed, as after any write error).
+    /// (their connections are then closed, as after any write error). A ring that turns
+    /// out not to support sends reports them as not_submitted, and is closed too.
     template<class Done>
     void submit(Done&& done) {
         auto const count = prepared_;
@@ -122,17 +127,19 @@ public:
             for (unsigned i = 0; i < count; ++i)
                 if (!answered_[i])
                     done(tags_[i], i < submitted ? -EIO : not_submitted);
-            close(); // the kernel cancels what it still holds
+            close(); // what the kernel still holds is cancelled, or ends on its own
             return;
         }
+        if (unsupported_)
+            close();
     }
 
 private:
-    static unsigned load(unsigned* p) noexcept {
-        return std::atomic_ref<unsigned>(*p).load(std::memory_order_acquire);
-    }
+    // The ring's indexes are shared with the kernel. (Builtins rather than std::atomic_ref,
+    // which libc++ gained only in LLVM 19.)
+    static unsigned load(unsigned* p) noexcept { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
     static void store(unsigned* p, unsigned v) noexcept {
-        std::atomic_ref<unsigned>(*p).store(v, std::memory_order_release);
+        __atomic_store_n(p, v, __ATOMIC_RELEASE);
     }
 
     void open() noexcept {
@@ -205,7 +212,14 @@ private:
             auto const& c = cqes_[head & cq_mask_];
             auto const i = static_cast<unsigned>(c.user_data);
             answered_[i] = true;
-            done(tags_[i], c.res);
+            auto result = c.res;
+            if (result == -EINVAL || result == -EOPNOTSUPP) {
+                // A ring that does not know IORING_OP_SEND (an emulated kernel, say): the send
+                // was not made. Through `send` it will be, and the ring is not used again.
+                unsupported_ = true;
+                result = not_submitted;
+            }
+            done(tags_[i], result);
         }
         store(cq_head_, head);
         return n;
@@ -213,6 +227,7 @@ private:
 
     int fd_ = -1;
     bool refused_ = false;
+    bool unsupported_ = false;
     void* ring_ = nullptr;
     std::size_t ring_bytes_ = 0;
     std::size_t sqe_bytes_ = 0;

@@ -1499,6 +1499,11 @@ inline void write_batch::run() {
     // Sessions flushed now may queue again (and so register again) only from later handlers.
     running_.swap(dirty_);
 #if defined(ROOMCAST_IO_URING)
+    // Should a flush throw, no write made later, outside this loop, may be staged.
+    struct stop_gathering {
+        bool& on;
+        ~stop_gathering() { on = false; }
+    } const guard{gathering_};
     for (std::size_t i = 0; i < running_.size();) {
         // One write alone gains nothing from the ring: `send` is one system call too.
         bool const batch = !ring_.refused() && running_.size() - i >= 2;
@@ -1559,12 +1564,21 @@ inline void write_batch::submit_staged() {
         ring_.prepare(staged_[i].fd, gathered_.data() + staged_[i].offset, staged_[i].size, i);
     ring_.submit([this](std::uint64_t i, int result) { staged_[i].result = result; });
     // Every result is in before any session goes on: what one does next (writing again,
-    // failing) cannot touch a send still in the batch.
+    // failing) cannot touch a send still in the batch. The batch is over even if one throws:
+    // a later submission must not send its bytes again.
+    struct end_batch {
+        write_batch& b;
+        ~end_batch() {
+            b.staged_.clear();
+            if (b.gathered_.capacity() > 2 * max_gathered)
+                std::string().swap(b.gathered_); // one huge message: give the memory back
+            else
+                b.gathered_.clear();
+        }
+    } const guard{*this};
     std::string_view const all = gathered_;
     for (auto& w : staged_)
         w.s->on_sent(w.result, all.substr(w.offset, w.size));
-    staged_.clear();
-    gathered_.clear();
 }
 #endif
 
