@@ -7,8 +7,13 @@
 
 #include <boost/json/parse.hpp>
 
+#include <sys/resource.h>
+
+#include <array>
 #include <atomic>
+#include <string>
 #include <thread>
+#include <vector>
 
 using namespace roomcast::test;
 using namespace std::chrono_literals;
@@ -20,6 +25,21 @@ void no_handlers(roomcast::server<>&) {}
 std::string join_namespace(raw_client& c, std::string const& nsp = "/") {
     c.write(nsp == "/" ? "40" : "40" + nsp + ",");
     return c.read_packet().value_or("");
+}
+
+/// Lets this process hold at least `n` descriptors (the soft limit is often 1,024); false if
+/// the hard limit is lower.
+bool allow_descriptors(rlim_t n) {
+    rlimit l{};
+    if (::getrlimit(RLIMIT_NOFILE, &l) != 0)
+        return false;
+    if (l.rlim_cur != RLIM_INFINITY && l.rlim_cur < n) {
+        if (l.rlim_max != RLIM_INFINITY && l.rlim_max < n)
+            return false;
+        l.rlim_cur = n;
+        return ::setrlimit(RLIMIT_NOFILE, &l) == 0;
+    }
+    return true;
 }
 } // namespace
 
@@ -356,4 +376,53 @@ TEST_CASE("a room member that stops reading falls behind alone, and catches up i
     }
     for (int i = 0; i <= 600; ++i)
         REQUIRE(late.read_packet() == expected(i));
+}
+
+TEST_CASE("a broadcast to more members than one batch of writes holds reaches each, in order") {
+    // A turn's writes go to the kernel in batches of at most 256 sends and 512 KiB (one
+    // io_uring submission each where the kernel has it). With 270 members, a small broadcast
+    // fills a batch by count and a 3,000-byte one by bytes: each is written in two batches.
+    // Every member gets every message whole and in order, whichever batch its writes were in.
+    constexpr int members = 270;
+    // Each in-process client and its session hold about ten descriptors.
+    if (!allow_descriptors(4096)) {
+        WARN("skipped: the hard limit on open files is below 4,096");
+        return;
+    }
+    test_server srv({}, [](roomcast::server<>& io) {
+        io.on("join", [](roomcast::socket& s) {
+            s.join("r");
+            return true; // the ack says the member is in the room
+        });
+        io.on("pub", [&io](roomcast::socket&, int i, std::size_t size) {
+            io.to("r").emit("msg", i, std::string(size, static_cast<char>('a' + i)));
+            return true; // answered in the same turn: the next publish comes in a turn of its own
+        });
+    });
+    auto const sizes = std::array<std::size_t, 4>{10, 3000, 10, 3000};
+    auto const expected = [&](std::size_t i) {
+        return "42[\"msg\"," + std::to_string(i) + ",\"" +
+               std::string(sizes[i], static_cast<char>('a' + i)) + "\"]";
+    };
+    std::vector<raw_client> clients(members);
+    for (auto& c : clients) {
+        REQUIRE(!c.connect(srv.port()));
+        c.read();
+        REQUIRE(join_namespace(c).substr(0, 2) == "40");
+        c.write(R"(421["join"])");
+        REQUIRE(c.read_packet() == "431[true]");
+    }
+    raw_client publisher;
+    REQUIRE(!publisher.connect(srv.port()));
+    publisher.read();
+    REQUIRE(join_namespace(publisher).substr(0, 2) == "40");
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+        auto const id = std::to_string(i + 1);
+        publisher.write("42" + id + "[\"pub\"," + std::to_string(i) + "," +
+                        std::to_string(sizes[i]) + "]");
+        REQUIRE(publisher.read_packet() == "43" + id + "[true]");
+    }
+    for (auto& c : clients)
+        for (std::size_t i = 0; i < sizes.size(); ++i)
+            REQUIRE(c.read_packet() == expected(i));
 }
