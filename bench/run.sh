@@ -430,6 +430,36 @@ compare like with like.
 `;
 }
 
+// Where the CPU goes: the kernel's part (utime against stime) is mostly the network stack
+// doing the sends and receives the work needs; the user part is the server's own code.
+const splitRows = [['fanout', 'fan-out, saturated', 'delivery'],
+  ['fanout-rate', 'fan-out at a fixed rate', 'delivery'], ['echo', 'echo', 'round trip'],
+  ['churn', 'join/leave', 'op']].filter(([c]) => cases.includes(c));
+if (splitRows.length) {
+  md += `
+## Where the CPU goes
+
+Each server's CPU per unit of work, split as \`/proc/PID/stat\` splits it: \`stime\` is the kernel
+working for the server (the TCP stack sending and receiving, waking the peers, the system
+calls), \`utime\` the server's own code (for socket.io, JavaScript, V8 and libuv). The kernel
+does about the same work for any server sending the same messages one write per connection at a
+time; a server's own design decides its user part, and how many writes and system calls it asks
+of the kernel. (The split is sampled at the clock tick: a few percent either way.)
+
+| work | roomcast µs | of it kernel | of it user | socket.io µs | of it kernel | of it user |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: |
+`;
+  for (const [c, label, unit] of splitRows) {
+    const cells = servers.map((s) => {
+      const all = median(get(c, s, 'server_cpu_us_per_unit'));
+      const user = median(get(c, s, 'server_user_us_per_unit'));
+      const share = (x) => all > 0 ? ` (${fmt(100 * x / all, 0)} %)` : '';
+      return `${fmt(all, 2)} | ${fmt(all - user, 2)}${share(all - user)} | ${fmt(user, 2)}${share(user)}`;
+    });
+    md += `| ${label}, per ${unit} | ${cells.join(' | ')} |\n`;
+  }
+}
+
 if (shardRuns) {
   md += `
 ## Shards

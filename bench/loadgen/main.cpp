@@ -227,8 +227,9 @@ private:
 /// What /proc says about the server at one moment.
 struct proc_sample {
     bool ok = false;
-    double cpu_us = 0; // utime + stime of all threads
-    long rss_kb = 0;   // VmRSS
+    double cpu_us = 0;  // utime + stime of all threads
+    double user_us = 0; // utime: the process's own code, not the kernel working for it
+    long rss_kb = 0;    // VmRSS
     long threads = 0;
 };
 
@@ -252,7 +253,8 @@ proc_sample read_proc(long pid) {
     if (f.size() < 18)
         return s;
     double const tick = static_cast<double>(sysconf(_SC_CLK_TCK));
-    s.cpu_us = (std::stod(f[11]) + std::stod(f[12])) * 1e6 / tick;
+    s.user_us = std::stod(f[11]) * 1e6 / tick;
+    s.cpu_us = s.user_us + std::stod(f[12]) * 1e6 / tick;
     s.threads = std::stol(f[17]);
     std::ifstream status("/proc/" + std::to_string(pid) + "/status");
     while (std::getline(status, line))
@@ -1342,6 +1344,8 @@ private:
                 .num("server_cpu_us", server_cpu_us)
                 .num("server_cpu_pct", span_s > 0 ? server_cpu_us / (span_s * 1e4) : 0)
                 .num("server_cpu_us_per_unit", units > 0 ? server_cpu_us / units : 0)
+                .num("server_user_us_per_unit",
+                     units > 0 ? (after_.user_us - before_.user_us) / units : 0)
                 .str("unit", unit_name)
                 .num("server_rss_kb_before", static_cast<double>(before_.rss_kb))
                 .num("server_rss_kb_after", static_cast<double>(after_.rss_kb));
