@@ -1,7 +1,8 @@
 // TLS on the server's port (roomcast/tls.hpp): wss:// and https:// polling with a client that
 // verifies the server's certificate (made by the test run), the upgrade between them across
-// shards, messages larger than a record and than a write batch, and the connections that are
-// not TLS or never finish their handshake.
+// shards, messages larger than a record and than a write batch, broadcasts written to several
+// TLS connections together, and the connections that are not TLS or never finish their
+// handshake.
 #include "catch.hpp"
 #include "raw_client.hpp"
 #include "test_cert.hpp"
@@ -34,6 +35,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -265,6 +267,66 @@ TEST_CASE("tls: a WebSocket over TLS carries acks and messages larger than a rec
     c.shutdown();
     REQUIRE(eventually([&] { return reasons.size() == 1; }));
     CHECK(reasons.items() == std::vector<std::string>{"transport close"});
+}
+
+TEST_CASE("tls: broadcasts to several TLS WebSockets, written together, reach each in order") {
+    // A broadcast makes every member's session ready to write in the same turn: their
+    // encrypted bytes are written together, in one io_uring submission where the kernel has
+    // it (else one `send` each). Then two members stop reading: their writes come back short
+    // and then refused, and the rest of a record waits, in order, while the reader's go whole.
+    auto const text = [](std::size_t i, std::size_t n) {
+        return std::string(n, static_cast<char>('a' + i % 26));
+    };
+    auto const message = [&](std::size_t i, std::size_t n) {
+        return "42[\"msg\"," + std::to_string(i) + ",\"" + text(i, n) + "\"]";
+    };
+    std::vector<std::size_t> const first{10, 20 * 1024, 10};
+    std::size_t const chunk = 16 * 1024;
+    roomcast::test::record reasons;
+    roomcast::test::test_server server(
+        tls_options({.transport = {.max_queue_bytes = 64 * 1024 * 1024}}), [&](auto& io) {
+            setup(io, reasons);
+            io.on("join", [](roomcast::socket& s) {
+                s.join("r");
+                return true;
+            });
+            io.on("first", [&io, &first, &text](roomcast::socket&) {
+                for (std::size_t i = 0; i < first.size(); ++i)
+                    io.to("r").emit("msg", i, text(i, first[i]));
+            });
+            io.on("pub", [&io, &text, chunk](roomcast::socket&, std::size_t i) {
+                io.to("r").emit("msg", i, text(i, chunk));
+            });
+        });
+
+    std::vector<std::unique_ptr<tls_client>> members;
+    for (int i = 0; i < 3; ++i) {
+        members.push_back(std::make_unique<tls_client>(server.port()));
+        connect_websocket(*members.back());
+        REQUIRE(members.back()->write("420[\"join\"]"));
+        REQUIRE(members.back()->read() == "430[true]");
+    }
+    auto& reader = *members.front();
+    REQUIRE(reader.write("42[\"first\"]"));
+    for (auto& m : members)
+        for (std::size_t i = 0; i < first.size(); ++i)
+            CHECK(m->read() == message(i, first[i]));
+
+    // 600 messages of 16 KiB, about 10 MB: more than the kernel's buffers hold for a member
+    // that does not read.
+    std::size_t const count = 600;
+    for (std::size_t i = 0; i < count; ++i) {
+        REQUIRE(reader.write("42[\"pub\"," + std::to_string(i) + "]"));
+        REQUIRE(reader.read() == message(i, chunk));
+    }
+    for (std::size_t m = 1; m < members.size(); ++m)
+        for (std::size_t i = 0; i < count; ++i)
+            REQUIRE(members[m]->read() == message(i, chunk));
+    for (auto& m : members)
+        m->shutdown();
+    REQUIRE(eventually([&] { return reasons.size() == members.size(); }));
+    for (auto const& r : reasons.items())
+        CHECK(r == "transport close");
 }
 
 TEST_CASE("tls: polling over https, then the upgrade to a TLS WebSocket on another shard") {
