@@ -1,9 +1,12 @@
-// Engine.IO over WebSocket, seen from the wire: handshake, refusals, heartbeat, limits.
+// Engine.IO over WebSocket, seen from the wire: handshake, refusals, heartbeat, limits, and the
+// batched writes (through io_uring where the kernel has it) and what happens when it fails.
 #include "catch.hpp"
 #include "raw_client.hpp"
 #include "raw_tcp.hpp"
 #include "test_server.hpp"
 #include "ws_frames.hpp"
+
+#include <roomcast/transport/detail/send_ring.hpp> // ROOMCAST_IO_URING: writes go through a ring
 
 #include <boost/json/parse.hpp>
 
@@ -11,9 +14,22 @@
 
 #include <array>
 #include <atomic>
+#include <cerrno>
+#include <cstddef>
 #include <string>
 #include <thread>
 #include <vector>
+
+#if defined(ROOMCAST_IO_URING)
+#include <linux/filter.h>
+#include <linux/io_uring.h>
+#include <linux/seccomp.h>
+#include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#endif
 
 using namespace roomcast::test;
 using namespace std::chrono_literals;
@@ -41,6 +57,50 @@ bool allow_descriptors(rlim_t n) {
     }
     return true;
 }
+
+#if defined(ROOMCAST_IO_URING)
+/// Makes every later io_uring_enter of this process (all of its threads) fail with EPERM, as a
+/// seccomp policy that forbids it does; the rings already made stay open. False if the kernel
+/// does not let it.
+bool forbid_io_uring_enter() {
+    sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_enter, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    sock_fprog program{static_cast<unsigned short>(std::size(filter)), filter};
+    return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+           ::syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &program) ==
+               0;
+}
+
+/// Whether this kernel makes an io_uring for this process.
+bool io_uring_available() {
+    io_uring_params p{};
+    auto const fd = ::syscall(__NR_io_uring_setup, 1, &p);
+    if (fd < 0)
+        return false;
+    ::close(static_cast<int>(fd));
+    return true;
+}
+
+/// Runs the test case named `name` of this test program in a process of its own (for what
+/// cannot be undone, such as a seccomp filter); returns its exit status (the number of
+/// assertions that failed), or -1 if it did not exit normally.
+int run_test_in_own_process(char const* name) {
+    char self[] = "/proc/self/exe";
+    std::string test(name);
+    char* argv[] = {self, test.data(), nullptr};
+    pid_t pid = 0;
+    if (::posix_spawn(&pid, self, nullptr, nullptr, argv, environ) != 0)
+        return -1;
+    int status = 0;
+    if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+        return -1;
+    return WEXITSTATUS(status);
+}
+#endif
 } // namespace
 
 TEST_CASE("the open packet has exactly Engine.IO's keys and an unguessable sid") {
@@ -426,3 +486,56 @@ TEST_CASE("a broadcast to more members than one batch of writes holds reaches ea
         for (std::size_t i = 0; i < sizes.size(); ++i)
             REQUIRE(c.read_packet() == expected(i));
 }
+
+#if defined(ROOMCAST_IO_URING)
+TEST_CASE("when io_uring stops working mid-run, broadcasts go on through send") {
+    // A ring in use whose io_uring_enter starts failing (a seccomp policy loaded later, the
+    // kernel out of memory for good): the batch it was given is reported as not submitted,
+    // the ring is closed, and the same bytes go out with `send`, then and from then on.
+    if (!io_uring_available()) {
+        WARN("skipped: this kernel gives this process no io_uring");
+        return;
+    }
+    CHECK(run_test_in_own_process("io_uring failing mid-run, in a process of its own") == 0);
+}
+
+TEST_CASE("io_uring failing mid-run, in a process of its own", "[.]") {
+    test_server srv({}, [](roomcast::server<>& io) {
+        io.on("join", [](roomcast::socket& s) {
+            s.join("r");
+            return true;
+        });
+        io.on("pub", [&io](roomcast::socket&, int i) {
+            io.to("r").emit("msg", i, std::string(1000, static_cast<char>('a' + i)));
+            return true;
+        });
+    });
+    auto const expected = [](int i) {
+        return "42[\"msg\"," + std::to_string(i) + ",\"" +
+               std::string(1000, static_cast<char>('a' + i)) + "\"]";
+    };
+    std::vector<raw_client> members(3);
+    for (auto& c : members) {
+        REQUIRE(!c.connect(srv.port()));
+        c.read();
+        REQUIRE(join_namespace(c).substr(0, 2) == "40");
+        c.write(R"(421["join"])");
+        REQUIRE(c.read_packet() == "431[true]");
+    }
+    auto& publisher = members.front();
+    for (int i = 0; i < 4; ++i) {
+        // The first broadcast goes through the ring; the ring fails before the second. (The
+        // same tests also run on a server built without epoll, which has no ring: there every
+        // broadcast goes through `send`, and this still holds.)
+        if (i == 1 && !forbid_io_uring_enter()) {
+            WARN("skipped: the kernel takes no seccomp filter from this process");
+            return;
+        }
+        auto const id = std::to_string(i + 2);
+        publisher.write("42" + id + "[\"pub\"," + std::to_string(i) + "]");
+        for (auto& c : members)
+            REQUIRE(c.read_packet() == expected(i));
+        REQUIRE(publisher.read_packet() == "43" + id + "[true]");
+    }
+}
+#endif
