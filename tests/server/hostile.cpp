@@ -290,7 +290,6 @@ TEST_CASE("hostile: a disallowed Origin is refused before any session exists") {
 }
 
 TEST_CASE("hostile: no client packet joins a room; only handlers do") {
-    std::atomic<int> received{0};
     test_server srv({}, [&](roomcast::server<>& io) {
         io.on("relay", [&io](roomcast::socket&, std::string const& room) {
             io.to(room).emit("note", room);

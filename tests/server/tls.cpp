@@ -281,7 +281,7 @@ TEST_CASE("tls: broadcasts to several TLS WebSockets, written together, reach ea
         return "42[\"msg\"," + std::to_string(i) + ",\"" + text(i, n) + "\"]";
     };
     std::vector<std::size_t> const first{10, 20 * 1024, 10};
-    std::size_t const chunk = 16 * 1024;
+    constexpr std::size_t chunk = 16 * 1024;
     roomcast::test::record reasons;
     roomcast::test::test_server server(
         tls_options({.transport = {.max_queue_bytes = 64 * 1024 * 1024}}), [&](auto& io) {
@@ -294,7 +294,7 @@ TEST_CASE("tls: broadcasts to several TLS WebSockets, written together, reach ea
                 for (std::size_t i = 0; i < first.size(); ++i)
                     io.to("r").emit("msg", i, text(i, first[i]));
             });
-            io.on("pub", [&io, &text, chunk](roomcast::socket&, std::size_t i) {
+            io.on("pub", [&io, &text](roomcast::socket&, std::size_t i) {
                 io.to("r").emit("msg", i, text(i, chunk));
             });
         });
