@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <thread>
 #include <vector>
@@ -41,6 +42,16 @@ void no_handlers(roomcast::server<>&) {}
 std::string join_namespace(raw_client& c, std::string const& nsp = "/") {
     c.write(nsp == "/" ? "40" : "40" + nsp + ",");
     return c.read_packet().value_or("");
+}
+
+/// Connects `c` on `port`, joins the main namespace, and joins a room through the server's
+/// `join` handler, whose ack (true) says it is in.
+void join_room(raw_client& c, std::uint16_t port) {
+    REQUIRE(!c.connect(port));
+    c.read();
+    REQUIRE(join_namespace(c).substr(0, 2) == "40");
+    c.write(R"(421["join"])");
+    REQUIRE(c.read_packet() == "431[true]");
 }
 
 /// Lets this process hold at least `n` descriptors (the soft limit is often 1,024); false if
@@ -465,13 +476,8 @@ TEST_CASE("a broadcast to more members than one batch of writes holds reaches ea
                std::string(sizes[i], static_cast<char>('a' + i)) + "\"]";
     };
     std::vector<raw_client> clients(members);
-    for (auto& c : clients) {
-        REQUIRE(!c.connect(srv.port()));
-        c.read();
-        REQUIRE(join_namespace(c).substr(0, 2) == "40");
-        c.write(R"(421["join"])");
-        REQUIRE(c.read_packet() == "431[true]");
-    }
+    for (auto& c : clients)
+        join_room(c, srv.port());
     raw_client publisher;
     REQUIRE(!publisher.connect(srv.port()));
     publisher.read();
@@ -515,13 +521,8 @@ TEST_CASE("io_uring failing mid-run, in a process of its own", "[.]") {
                std::string(1000, static_cast<char>('a' + i)) + "\"]";
     };
     std::vector<raw_client> members(3);
-    for (auto& c : members) {
-        REQUIRE(!c.connect(srv.port()));
-        c.read();
-        REQUIRE(join_namespace(c).substr(0, 2) == "40");
-        c.write(R"(421["join"])");
-        REQUIRE(c.read_packet() == "431[true]");
-    }
+    for (auto& c : members)
+        join_room(c, srv.port());
     auto& publisher = members.front();
     for (int i = 0; i < 4; ++i) {
         // The first broadcast goes through the ring; the ring fails before the second. (The
