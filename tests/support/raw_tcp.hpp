@@ -49,6 +49,34 @@ public:
         return !ec;
     }
 
+    /// Reads until what the server sent holds `text`; false if it did not within `timeout`
+    /// (or closed the connection first). Enough for short frames, whose payload the server
+    /// sends unmasked and whole.
+    bool read_until(std::string const& text, std::chrono::milliseconds timeout) {
+        std::array<char, 4096> buf;
+        bool found = pending_.find(text) != std::string::npos;
+        std::function<void()> next = [&] {
+            socket_.async_read_some(boost::asio::buffer(buf),
+                                    [&](boost::system::error_code ec, std::size_t n) {
+                                        pending_.append(buf.data(), n);
+                                        found = pending_.find(text) != std::string::npos;
+                                        if (!ec && !found)
+                                            next();
+                                    });
+        };
+        if (found)
+            return true;
+        next();
+        ctx_.restart();
+        ctx_.run_for(timeout);
+        if (!ctx_.stopped()) {
+            socket_.cancel();
+            ctx_.restart();
+            ctx_.run();
+        }
+        return found;
+    }
+
     /// Everything the server sends until it closes the connection; nullopt if it has not
     /// closed it within `timeout`.
     std::optional<std::string> read_to_end(std::chrono::milliseconds timeout) {
