@@ -53,55 +53,16 @@ public:
     /// (or closed the connection first). Enough for short frames, whose payload the server
     /// sends unmasked and whole.
     bool read_until(std::string const& text, std::chrono::milliseconds timeout) {
-        std::array<char, 4096> buf;
-        bool found = pending_.find(text) != std::string::npos;
-        std::function<void()> next = [&] {
-            socket_.async_read_some(boost::asio::buffer(buf),
-                                    [&](boost::system::error_code ec, std::size_t n) {
-                                        pending_.append(buf.data(), n);
-                                        found = pending_.find(text) != std::string::npos;
-                                        if (!ec && !found)
-                                            next();
-                                    });
-        };
-        if (found)
-            return true;
-        next();
-        ctx_.restart();
-        ctx_.run_for(timeout);
-        if (!ctx_.stopped()) {
-            socket_.cancel();
-            ctx_.restart();
-            ctx_.run();
-        }
-        return found;
+        auto const found = [&] { return pending_.find(text) != std::string::npos; };
+        return found() || (read_into(pending_, timeout, found) && found());
     }
 
     /// Everything the server sends until it closes the connection; nullopt if it has not
     /// closed it within `timeout`.
     std::optional<std::string> read_to_end(std::chrono::milliseconds timeout) {
         std::string out = std::exchange(pending_, {});
-        std::array<char, 4096> buf;
-        bool closed = false;
-        std::function<void()> next = [&] {
-            socket_.async_read_some(boost::asio::buffer(buf),
-                                    [&](boost::system::error_code ec, std::size_t n) {
-                                        out.append(buf.data(), n);
-                                        if (ec)
-                                            closed = true;
-                                        else
-                                            next();
-                                    });
-        };
-        next();
-        ctx_.restart();
-        ctx_.run_for(timeout);
-        if (!closed) {
-            socket_.cancel();
-            ctx_.restart();
-            ctx_.run();
+        if (!read_into(out, timeout, [] { return false; }))
             return std::nullopt;
-        }
         return out;
     }
 
@@ -118,6 +79,30 @@ public:
     }
 
 private:
+    /// Appends what the server sends to `out` until `enough()` or the end of the connection;
+    /// false if neither came within `timeout`.
+    bool read_into(std::string& out, std::chrono::milliseconds timeout,
+                   std::function<bool()> const& enough) {
+        std::array<char, 4096> buf;
+        std::function<void()> next = [&] {
+            socket_.async_read_some(boost::asio::buffer(buf),
+                                    [&](boost::system::error_code ec, std::size_t n) {
+                                        out.append(buf.data(), n);
+                                        if (!ec && !enough())
+                                            next();
+                                    });
+        };
+        next();
+        ctx_.restart();
+        ctx_.run_for(timeout);
+        if (ctx_.stopped()) // out of work: the last read ended it
+            return true;
+        socket_.cancel();
+        ctx_.restart();
+        ctx_.run();
+        return false;
+    }
+
     boost::asio::io_context ctx_;
     boost::asio::ip::tcp::socket socket_{ctx_};
     std::string pending_;
