@@ -219,7 +219,10 @@ TEST_CASE("binary attachments: received into roomcast::binary, sent back, broadc
             s.emit("stored", u.name, u); // the same struct back: its bytes as attachments
             return u.data.size();
         });
-        io.on("join", [](roomcast::socket& s) { s.join("r"); });
+        io.on("join", [](roomcast::socket& s) {
+            s.join("r");
+            return true; // the ack says the member is in the room
+        });
         io.on("share", [&io](roomcast::socket&, roomcast::binary b, roomcast::binary c) {
             io.to("r").emit("shared", std::vector<roomcast::binary>{c, b});
         });
@@ -240,8 +243,10 @@ TEST_CASE("binary attachments: received into roomcast::binary, sent back, broadc
 
     // Two attachments, referenced out of order, broadcast to a room: every member gets the
     // text frame and then both binary frames, in order.
-    c.write(R"(42["join"])");
-    peer.write(R"(42["join"])");
+    for (auto* r : {&c, &peer}) {
+        r->write(R"(425["join"])");
+        REQUIRE(r->read_packet() == "435[true]");
+    }
     c.write(R"(452-["share",{"_placeholder":true,"num":1},{"_placeholder":true,"num":0}])");
     c.write("zero", true);
     c.write("one", true);
