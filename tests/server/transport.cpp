@@ -173,7 +173,8 @@ TEST_CASE("requests Engine.IO cannot serve are refused with its error answers") 
 
 TEST_CASE("the server pings; a client that answers stays, one that does not is closed") {
     roomcast::test::record reasons;
-    test_server srv({.transport = {.ping_interval = 50ms, .ping_timeout = 100ms}},
+    // A short interval, so many pings go by; a timeout a busy machine cannot miss.
+    test_server srv({.transport = {.ping_interval = 50ms, .ping_timeout = 1s}},
                     [&](roomcast::server<>& io) {
                         io.on_disconnect([&](roomcast::socket&, std::string_view why) {
                             reasons.add(std::string(why));
