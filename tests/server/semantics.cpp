@@ -174,10 +174,17 @@ TEST_CASE("a connection closed while middleware runs leaves nothing behind") {
     c.read();
     c.write("40");
     auto n = pending.get_future().get();
+    auto const rooms = [&] {
+        auto f = srv.io().of("/").all_rooms(boost::asio::use_future);
+        return f.wait_for(5s) == std::future_status::ready ? f.get().size() : 1000;
+    };
+    CHECK(rooms() == 1); // the room middleware joined
     c.abort();
-    std::this_thread::sleep_for(50ms);
-    n(); // too late: the socket is gone
-    std::this_thread::sleep_for(50ms);
+    // The server sees the close: the socket is gone, and with it its room.
+    REQUIRE(eventually([&] { return rooms() == 0; }));
+    n(); // too late
+    // A turn of the shard after the one n() asked for: still no room, and no connection.
+    CHECK(rooms() == 0);
     CHECK(connections == 0);
 }
 
