@@ -173,6 +173,7 @@ TEST_CASE("endurance: a member that stops reading during a flood costs bounded m
     raw_tcp stalled(srv.port(), 4096);
     REQUIRE(stalled.upgrade());
     stalled.write(client_frame(roomcast::protocol::websocket::opcode::text, "40"));
+    REQUIRE(stalled.read_until("40{\"sid\":", 5s)); // in the room
 
     // Readers that keep up: every non-volatile message, in order.
     constexpr int readers = 3;
