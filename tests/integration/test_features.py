@@ -631,7 +631,9 @@ class FeaturesTest(unittest.TestCase):
         b.answers[('/', 'poll')] = NO_ANSWER
         self.join(a, room)
         self.join(b, room)
-        self.assertEqual(c.call('startPoll', {'room': room, 'question': 'q', 'timeoutMs': 300}),
+        # Long enough for a's answer to come back on a busy machine, well inside the call's wait.
+        timeout_ms = int(WAIT * 250)
+        self.assertEqual(c.call('startPoll', {'room': room, 'question': 'q', 'timeoutMs': timeout_ms}),
                          [{'responses': ['a:q'], 'error': 'operation has timed out'}])
 
     def test_zz_broadcast_ack_empty_room(self):
