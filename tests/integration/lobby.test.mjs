@@ -8,7 +8,7 @@
 
 import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { ServerProcess, Peer, unique } from './harness.mjs';
+import { ServerProcess, Peer, WAIT_MS, unique } from './harness.mjs';
 
 const BINARY = process.env.ROOMCAST_SERVER;
 const THREADS = process.env.ROOMCAST_THREADS || '1';
@@ -27,6 +27,11 @@ describe(`lobby (${THREADS} thread(s))`, () => {
   };
   const games = async p => (await p.call('listGames'))[0];
   const gameOf = async (p, id) => (await games(p)).find(g => g.gameId === id);
+  // Waits, within WAIT_MS, until `p` no longer sees game `id` listed.
+  const gone = async (p, id) => {
+    for (const end = Date.now() + WAIT_MS; Date.now() < end && await gameOf(p, id);)
+      await new Promise(r => setTimeout(r, 10));
+  };
   const error = async p => (await p.next('error'))[0].message;
   // A game created by `host` and joined by `others`, each join seen by the host.
   const gameWith = async (host, ...others) => {
@@ -150,7 +155,7 @@ describe(`lobby (${THREADS} thread(s))`, () => {
     c.emit('leaveGame', { gameId: id });
     assert.equal(await error(c), 'Not in game');
     b.emit('leaveGame', { gameId: id });
-    for (let i = 0; i < 100 && await gameOf(a, id); ++i) await new Promise(r => setTimeout(r, 10));
+    await gone(a, id); // b's leave and a's question reach the server on different connections
     assert.equal(await gameOf(a, id), undefined, 'the empty game is deleted');
     a.emit('leaveGame', { gameId: id });
     assert.equal(await error(a), 'No such game');
@@ -171,7 +176,7 @@ describe(`lobby (${THREADS} thread(s))`, () => {
     assert.equal((await gameOf(b, one)).players, 1);
     assert.equal((await gameOf(b, two)).players, 1);
     c.close();
-    for (let i = 0; i < 100 && await gameOf(b, two); ++i) await new Promise(r => setTimeout(r, 10));
+    await gone(b, two);
     assert.equal(await gameOf(b, two), undefined, 'the game of a host alone is deleted on disconnect');
     assert.equal(c.count('hostChanged'), 0);
   });
