@@ -286,7 +286,8 @@ TEST_CASE("endurance: close() during a flood delivers what was accepted, in orde
     stop = true;
     publisher.join();
     srv.reset(); // joins run()
-    CHECK(std::chrono::steady_clock::now() - start < 5s);
+    // Everything accepted is delivered before the close; instrumented code takes longer.
+    CHECK(std::chrono::steady_clock::now() - start < (sanitized ? 20s : 5s));
     for (auto& t : readers)
         t.join();
     for (int r = 0; r < members; ++r) {
