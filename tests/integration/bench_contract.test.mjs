@@ -1,15 +1,19 @@
-// The benchmark server keeps the benchmark contract (join, leave, publish, echo; see
-// bench/README.md): bench/contract-check.mjs, which bench/run.sh relies on, run against it.
+// The benchmark servers keep the benchmark contract (join, leave, publish, echo; see
+// bench/README.md): bench/contract-check.mjs, which bench/run.sh relies on, run against the one
+// in ROOMCAST_SERVER (bench_server, with ROOMCAST_THREADS shards; or bench_floor).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { ServerProcess, TEST_TIMEOUT_MS } from './harness.mjs';
 
 const server = process.env.ROOMCAST_SERVER;
-const threads = process.env.ROOMCAST_THREADS || '1';
+const threads = process.env.ROOMCAST_THREADS;
+const name = path.basename(server);
 
-test('bench_server passes the contract check', { timeout: TEST_TIMEOUT_MS }, async () => {
-  const srv = await ServerProcess.start(port => [server, String(port), '--threads', threads],
+test(`${name} passes the contract check`, { timeout: TEST_TIMEOUT_MS }, async () => {
+  const srv = await ServerProcess.start(
+    port => [server, String(port), ...(threads ? ['--threads', threads] : [])],
     [], { readyLine: port => `listening on ${port}` });
   const check = spawn(process.execPath, ['bench/contract-check.mjs', String(srv.port)],
     { stdio: ['ignore', 'pipe', 'pipe'] });
