@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Benchmarks roomcast against the stock Node.js socket.io server, end to end: installs what is
-# missing, builds bench_server and loadgen (Release), runs every scenario against both servers
-# (each run on a fresh server pinned to CPU 0, the load generator on CPU 1), and writes
-# docs/benchmarks.md and docs/benchmarks.png. See bench/README.md.
+# missing, builds bench_server, bench_floor and loadgen (Release), runs every scenario against
+# roomcast, socket.io and the floor (each run on a fresh server pinned to CPU 0, the load
+# generator on CPU 1), and writes docs/benchmarks.md and docs/benchmarks.png. See bench/README.md.
 #
 #   bench/run.sh [--quick] [--reps N] [--seconds S] [--warmup S] [--connections N]
-#                [--rate N] [--window N] [--threads N] [--no-shards]
+#                [--rate N] [--window N] [--threads N] [--no-shards] [--no-floor]
 #                [--scenarios "fanout fanout-rate echo churn connections"]
 #                [--no-install] [--no-docs]
 set -euo pipefail
@@ -14,7 +14,7 @@ cd "$root"
 
 command_line="bench/run.sh${*:+ }$*"
 reps=3 seconds=5 warmup=1 connections=10000 rate=50500 window=32 threads=1 shards=1 install=1
-docs=1 quick=0
+docs=1 quick=0 floor=1
 scenarios="fanout fanout-rate echo churn connections"
 usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while (($#)); do
@@ -27,6 +27,7 @@ while (($#)); do
     --rate) rate=${2:?}; shift ;;
     --window) window=${2:?}; shift ;;
     --no-shards) shards=0 ;;
+    --no-floor) floor=0 ;;
     --threads) threads=${2:?}; shift ;;
     --scenarios) scenarios=${2:?}; shift ;;
     --no-install) install=0 ;;
@@ -60,7 +61,7 @@ if [[ -f $build/CMakeCache.txt ]] &&
 fi
 log "building (Release) in build/bench"
 cmake -S "$source_dir" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release "${flags[@]}" >/dev/null
-cmake --build "$build" --target bench_server loadgen
+cmake --build "$build" --target bench_server bench_floor loadgen
 
 # The reference installs into the build directory, so no node_modules lands in the source tree.
 ref=$build/reference
@@ -104,6 +105,7 @@ server_command() { # name -> the command line, port 0: the server picks a free p
     roomcast) echo "$bin/bench_server 0 --threads $threads" ;;
     roomcast-2) echo "$bin/bench_server 0 --threads 2" ;;
     socket.io) echo "node $ref/server.js 0" ;;
+    floor) echo "$bin/bench_floor 0" ;;
     esac
 }
 
@@ -149,6 +151,7 @@ started=$(date +%s)
 for rep in $(seq "$reps"); do
     for scenario in $scenarios; do
         servers="roomcast socket.io"
+        [[ $floor == 1 ]] && servers+=" floor"
         # Two shards on the same core beside one: what sharding itself costs.
         [[ $shards == 1 && $threads == 1 && $scenario == fanout* ]] && servers+=" roomcast-2"
         for server in $servers; do
@@ -202,7 +205,8 @@ export BENCH_RESULTS=$results/results.jsonl BENCH_OUT=$root/docs BENCH_WORK=$res
     BENCH_COMMAND="$command_line" BENCH_REPS=$reps BENCH_THREADS=$threads \
     BENCH_SERVER_ROOMCAST="taskset -c 0 $(server_command roomcast | sed "s|$root/||")" \
     BENCH_SERVER_SOCKETIO="taskset -c 0 $(server_command socket.io | sed "s|$root/||")" \
-    BENCH_SERVER_ROOMCAST2="taskset -c 0 $(server_command roomcast-2 | sed "s|$root/||")"
+    BENCH_SERVER_ROOMCAST2="taskset -c 0 $(server_command roomcast-2 | sed "s|$root/||")" \
+    BENCH_SERVER_FLOOR="taskset -c 0 $(server_command floor | sed "s|$root/||")"
 for s in $scenarios; do
     export "BENCH_ARGS_${s//-/_}=taskset -c 1 build/bench/loadgen $(loadgen_args "$s") --port PORT --pid PID"
 done
@@ -212,6 +216,7 @@ const env = process.env;
 const runs = fs.readFileSync(env.BENCH_RESULTS, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 const servers = ['roomcast', 'socket.io'];
 const shardRuns = runs.some((r) => r.server === 'roomcast-2');
+const floorRuns = runs.some((r) => r.server === 'floor');
 const median = (xs) => {
   const s = xs.filter((x) => typeof x === 'number' && isFinite(x)).sort((a, b) => a - b);
   if (!s.length) return NaN;
@@ -226,6 +231,11 @@ const fmt = (x, digits) => {
   return x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 };
 const cases = [...new Set(runs.map((r) => r.case))];
+// The floor: the same contract with no library (bench/floor/main.cpp), in the same runs.
+const floorRows = [['fanout', 'fan-out, saturated: CPU µs per delivery'],
+  ['fanout-rate', 'fan-out at a fixed rate: CPU µs per delivery'],
+  ['echo', 'echo: CPU µs per round trip'], ['churn', 'join/leave: CPU µs per op']]
+  .filter(([c]) => cases.includes(c) && get(c, 'floor', 'server_cpu_us_per_unit').length);
 const titles = {
   fanout: 'Fan-out, saturated (closed loop)',
   'fanout-rate': 'Fan-out at a fixed rate',
@@ -307,7 +317,9 @@ same load generator (bench/loadgen), which speaks Socket.IO v5 over plain WebSoc
   V8 and libuv helper threads, counted too).
 - Server CPU = utime + stime of all the server's threads (\`/proc/PID/stat\`) over the measured
   window, divided by the work done in it; memory = VmRSS (\`/proc/PID/status\`).
-- Ratio = roomcast ÷ socket.io; "better" says which direction is an improvement.
+- Ratio = roomcast ÷ socket.io; "better" says which direction is an improvement.${floorRuns ? `
+- floor: the same contract served with the least work a server can do (bench/floor/main.cpp,
+  no library), in the same runs: see [Against this machine's floor](#against-this-machines-floor).` : ''}
 - When the load generator's CPU is near 100 %, throughput is bounded by the generator, not the
   server: compare CPU per message then, which does not depend on it.
 
@@ -356,7 +368,8 @@ md += `\nIntegrity: ${fmt(sum('expected'), 0)} deliveries expected in the fan-ou
 for (const c of cases) {
   md += `\n## ${titles[c] ?? c}\n\n${describe(c)}\n\n`;
   md += `\`${env['BENCH_ARGS_' + c.replace(/-/g, '_')] ?? ''}\`\n\n`;
-  md += '| figure | roomcast | socket.io | ratio | better |\n| --- | ---: | ---: | ---: | --- |\n';
+  md += '| figure | roomcast | socket.io | ratio | better |' + (floorRuns ? ' floor |' : '') +
+    '\n| --- | ---: | ---: | ---: | --- |' + (floorRuns ? ' ---: |' : '') + '\n';
   for (const [label, key, scale, better, digits] of metrics[c] ?? []) {
     const cell = (s) => {
       const xs = get(c, s, key).map((x) => x * scale);
@@ -367,7 +380,8 @@ for (const c of cases) {
     };
     const [a, b] = servers.map((s) => median(get(c, s, key)) * scale);
     md += `| ${label} | ${cell('roomcast')} | ${cell('socket.io')} | ` +
-      `${better ? fmt(a / b, 2) + '×' : ''} | ${better} |\n`;
+      `${better ? fmt(a / b, 2) + '×' : ''} | ${better} |` +
+      (floorRuns ? ` ${cell('floor')} |` : '') + '\n';
   }
 }
 
@@ -400,10 +414,13 @@ from day to day. \`÷ uWebSockets\` divides by the quoted figure as it stands. \
 each against socket.io\` compares the two servers' ratios to socket.io instead: roomcast's
 in this run, and uWebSockets' in the quoted one. It holds across machines only as far as
 socket.io slows down as the others do: socket.io spends most of its CPU in JavaScript, roomcast
-most of its in the kernel's network stack, and a slower machine need not slow both alike.
+most of its in the kernel's network stack, and a slower machine need not slow both alike.${floorRows.length ? `
+\`÷ floor here\` divides by the floor measured in this run, beside roomcast (see
+[Against this machine's floor](#against-this-machines-floor)): the same division with both
+sides measured on this machine today.` : ''}
 
-| work | roomcast | socket.io here | socket.io quoted | uWebSockets quoted | ÷ uWebSockets | ÷ uWebSockets, each against socket.io | target |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |
+| work | roomcast | socket.io here | socket.io quoted | uWebSockets quoted | ÷ uWebSockets | ÷ uWebSockets, each against socket.io |${floorRows.length ? ' ÷ floor here |' : ''} target |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: |${floorRows.length ? ' ---: |' : ''} --- |
 `;
   const range = (lo, hi, digits, suffix = '') =>
     fmt(lo, digits) === fmt(hi, digits) ? `${fmt(lo, digits)}${suffix}`
@@ -418,9 +435,12 @@ most of its in the kernel's network stack, and a slower machine need not slow bo
     // Memory per connection does not change with the machine's speed: nothing to normalise.
     const relative = c === 'connections' ? '—'
       : range((a / b) / (hi / nodeLo), (a / b) / (lo / nodeHi), 2, '×');
+    const floor = median(get(c, 'floor', key));
     md += `| ${label} | ${fmt(a, digits)} | ${fmt(b, digits)}${capped ? ' *' : ''} | ` +
       `${range(nodeLo, nodeHi, digits)} | ${range(lo, hi, digits)} | ` +
-      `${range(a / hi, a / lo, 2, '×')} | ${relative}${capped ? ' *' : ''} | ${target} |\n`;
+      `${range(a / hi, a / lo, 2, '×')} | ${relative}${capped ? ' *' : ''} | ` +
+      (floorRows.length ? `${isFinite(floor) ? fmt(a / floor, 2) + '×' : 'n/a'} | ` : '') +
+      `${target} |\n`;
   }
   if (saturated)
     md += `
@@ -458,6 +478,54 @@ of the kernel. (The split is sampled at the clock tick: a few percent either way
     });
     md += `| ${label}, per ${unit} | ${cells.join(' | ')} |\n`;
   }
+}
+
+if (floorRows.length) {
+  md += `
+## Against this machine's floor
+
+\`bench_floor\` (bench/floor/main.cpp) serves the same contract with the least work a server
+can do for it: one thread and epoll, one \`recv\` per readable socket and turn of its loop, each
+connection's frames gathered and written with one \`send\` per turn, a broadcast framed once and
+copied to each member, and no JSON parsing beyond the event name, the end of the argument and
+a publish's \`room\`. It is no Socket.IO server (one namespace, WebSocket only, no binary, no
+middleware, no limits but two) and no part of roomcast; the contract check that bench_server
+passes in CI passes against it too. It ran in the same runs as the others, on the same core,
+driven by the same load generator.
+
+The minimal uWebSockets program of the bar works the same way (epoll, one send per socket per
+turn of the loop) and does at least this program's work, through a library. On this machine it
+would be expected to cost no less than the floor, and so roomcast ÷ floor to be no smaller than
+roomcast ÷ uWebSockets: unlike the quoted figures, both sides of this ratio ran here, today.
+
+| work | roomcast | floor | roomcast ÷ floor | roomcast kernel / user | floor kernel / user |
+| --- | ---: | ---: | ---: | ---: | ---: |
+`;
+  const split = (c, s) => {
+    const all = median(get(c, s, 'server_cpu_us_per_unit'));
+    const user = median(get(c, s, 'server_user_us_per_unit'));
+    return `${fmt(all - user, 2)} / ${fmt(user, 2)}`;
+  };
+  let below = false;
+  for (const [c, label] of floorRows) {
+    const [a, f] = ['roomcast', 'floor'].map((s) => median(get(c, s, 'server_cpu_us_per_unit')));
+    below ||= a < f;
+    md += `| ${label} | ${fmt(a, 2)} | ${fmt(f, 2)} | ${fmt(a / f, 2)}× | ${split(c, 'roomcast')} | ` +
+      `${split(c, 'floor')} |\n`;
+  }
+  if (cases.includes('connections') && get('connections', 'floor', 'connected').length) {
+    const [a, f] = ['roomcast', 'floor'].map((s) =>
+      median(get('connections', s, 'server_rss_bytes_per_connection')));
+    md += `| idle connection: resident bytes per connection | ${fmt(a, 0)} | ${fmt(f, 0)} | ` +
+      `${fmt(a / f, 2)}× | | |\n`;
+  }
+  md += `
+The kernel part is mostly the same work for both (the sends, the receives, waking the load
+generator), and most of each server's CPU: what roomcast adds is in the user column.` +
+    (below ? ` Where
+roomcast is below the floor, its writes went to the kernel in batches through io_uring (see
+Machine), one system call for many connections' sends, where the floor makes one \`send\` per
+connection and turn.` : '') + '\n';
 }
 
 if (shardRuns) {
@@ -508,7 +576,7 @@ ${env.BENCH_COMMAND}
 # builds: cmake -S bench -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DROOMCAST_BUILD_BENCH=ON
 # servers (port 0: each picks a free port and prints it; HOST=127.0.0.1):
 ${env.BENCH_SERVER_ROOMCAST}
-${env.BENCH_SERVER_SOCKETIO}${shardRuns ? '\n' + env.BENCH_SERVER_ROOMCAST2 + '   # the Shards section' : ''}
+${env.BENCH_SERVER_SOCKETIO}${shardRuns ? '\n' + env.BENCH_SERVER_ROOMCAST2 + '   # the Shards section' : ''}${floorRuns ? '\n' + env.BENCH_SERVER_FLOOR + '   # the floor' : ''}
 # load generator, per scenario:
 ${cases.map((c) => env['BENCH_ARGS_' + c.replace(/-/g, '_')]).join('\n')}
 \`\`\`
@@ -518,13 +586,17 @@ fs.writeFileSync(`${env.BENCH_OUT}/benchmarks.md`, md);
 // Chart data: server CPU per unit of work, and memory per connection.
 const cpuRows = [['fanout', 'per delivery'], ['fanout-rate', 'per delivery\\n(fixed rate)'],
   ['echo', 'per echo'], ['churn', 'per join/leave']].filter(([c]) => cases.includes(c));
+// Columns: roomcast, socket.io, then the floor when it ran ("NaN" otherwise: no bar drawn).
+const charted = [...servers, 'floor'];
 fs.writeFileSync(`${env.BENCH_WORK}/cpu.dat`, cpuRows.map(([c, label]) =>
-  `"${label}" ${servers.map((s) => median(get(c, s, 'server_cpu_us_per_unit'))).join(' ')}`).join('\n') + '\n');
+  `"${label}" ${charted.map((s) => median(get(c, s, 'server_cpu_us_per_unit'))).join(' ')}`).join('\n') + '\n');
 fs.writeFileSync(`${env.BENCH_WORK}/mem.dat`, cases.includes('connections') ?
-  `"per idle connection" ${servers.map((s) =>
+  `"per idle connection" ${charted.map((s) =>
     median(get('connections', s, 'server_rss_bytes_per_connection')) / 1024).join(' ')}\n` : '');
 EOF
 
+floor_bars="" # the floor's bars, when it ran
+[[ $floor == 1 ]] && floor_bars=', "" using 4 title "floor (no library)" lc rgb "#7a7a7a"'
 gnuplot <<EOF
 set terminal pngcairo size 1000,420 font "sans,10"
 set output "$root/docs/benchmarks.png"
@@ -539,10 +611,10 @@ set yrange [0:*]
 set key top left
 set title "server CPU time per unit of work (µs)"
 plot "$results/cpu.dat" using 2:xtic(1) title "roomcast" lc rgb "#2a6fdb", \
-     "" using 3 title "socket.io" lc rgb "#e0803a"
+     "" using 3 title "socket.io" lc rgb "#e0803a"$floor_bars
 set title "server memory per idle connection (KiB)"
 $(if [[ -s $results/mem.dat ]]; then
-    echo "plot \"$results/mem.dat\" using 2:xtic(1) title \"roomcast\" lc rgb \"#2a6fdb\", \"\" using 3 title \"socket.io\" lc rgb \"#e0803a\""
+    echo "plot \"$results/mem.dat\" using 2:xtic(1) title \"roomcast\" lc rgb \"#2a6fdb\", \"\" using 3 title \"socket.io\" lc rgb \"#e0803a\"$floor_bars"
 else
     echo 'unset key; plot 0 notitle'
 fi)
