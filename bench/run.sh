@@ -489,7 +489,7 @@ can do for it: one thread and epoll, one \`recv\` per readable socket and turn o
 connection's frames gathered and written with one \`send\` per turn, a broadcast framed once and
 copied to each member, and no JSON parsing beyond the event name, the end of the argument and
 a publish's \`room\`. It is no Socket.IO server (one namespace, WebSocket only, no binary, no
-middleware, no limits but two) and no part of roomcast; the contract check that bench_server
+middleware, no limits but on sizes) and no part of roomcast; the contract check that bench_server
 passes in CI passes against it too. It ran in the same runs as the others, on the same core,
 driven by the same load generator.
 
@@ -613,6 +613,7 @@ set title "server CPU time per unit of work (µs)"
 plot "$results/cpu.dat" using 2:xtic(1) title "roomcast" lc rgb "#2a6fdb", \
      "" using 3 title "socket.io" lc rgb "#e0803a"$floor_bars
 set title "server memory per idle connection (KiB)"
+set key top right # beside the one group of bars, not over it
 $(if [[ -s $results/mem.dat ]]; then
     echo "plot \"$results/mem.dat\" using 2:xtic(1) title \"roomcast\" lc rgb \"#2a6fdb\", \"\" using 3 title \"socket.io\" lc rgb \"#e0803a\"$floor_bars"
 else

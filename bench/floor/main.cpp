@@ -8,7 +8,7 @@
 // the event name, the end of the first argument and a publish's "room". It is not a Socket.IO
 // server and not part of roomcast: the main namespace over WebSocket and the contract's four
 // events are all it speaks (no polling, binary, middleware, acks to the client, limits beyond
-// the two below). bench/contract-check.mjs passes against it, so it does the work bench_server
+// the sizes below). bench/contract-check.mjs passes against it, so it does the work bench_server
 // does, and what bench_server spends above it is roomcast's own cost.
 //
 //   bench_floor [PORT]      (else env PORT, else 3000; env HOST, else 127.0.0.1)
@@ -119,8 +119,8 @@ std::size_t skip_value(std::string_view t, std::size_t i) {
     return depth == 0 && !string ? i : std::string_view::npos;
 }
 
-/// The text inside a JSON string value `v` (escapes left as they are: a room's name is only
-/// compared), or nullopt-like empty data() when `v` is not a string.
+/// Whether `v` is a JSON string; if so, `out` is the text inside its quotes (escapes left as
+/// they are: a room's name is only compared).
 bool string_contents(std::string_view v, std::string_view& out) {
     if (v.size() < 2 || v.front() != '"' || v.back() != '"')
         return false;
