@@ -7,12 +7,9 @@
 #include "test_server.hpp"
 #include "ws_frames.hpp"
 
-#include <boost/asio/use_future.hpp>
-
 #include <atomic>
 #include <cstdio>
 #include <fstream>
-#include <future>
 #include <string>
 #include <thread>
 #include <unistd.h>
@@ -67,12 +64,6 @@ private:
     std::atomic<std::size_t> peak_{0};
     std::thread thread_;
 };
-
-std::vector<roomcast::room_info> all_rooms(roomcast::server<>& io) {
-    auto f = io.of("/").all_rooms(boost::asio::use_future);
-    REQUIRE(f.wait_for(5s) == std::future_status::ready);
-    return f.get();
-}
 
 /// The number carried by a `42["<event>",<n>...` packet, or -1.
 long number_in(std::string const& packet, std::string const& event) {
@@ -140,7 +131,7 @@ TEST_CASE("endurance: 10,000 connect-join-broadcast-disconnect cycles on two sha
     REQUIRE(eventually([&] { return disconnections == connections; }, 10s));
     CHECK(connections == cycles);
     // Every room is gone (own id rooms too), on both shards.
-    CHECK(all_rooms(srv.io()).empty());
+    CHECK(rooms_of(srv.io()).empty());
     // A socket leaked per cycle would be hundreds of KiB by now.
     auto const after = resident_bytes();
     INFO("resident before " << baseline << " bytes, after " << after);

@@ -161,20 +161,6 @@ TEST_CASE("connection middleware: accept by auth, refuse with message and data")
     CHECK(other.read_packet() == R"(44/boom,{"message":"middleware exploded"})");
 }
 
-namespace {
-/// How many rooms "/" has, all shards together. (A callback, not use_future: g++ 12 warns
-/// of an uninitialized variable inside Asio's use_future at -O1.)
-std::size_t room_count(roomcast::server<>& io) {
-    auto count = std::make_shared<std::promise<std::size_t>>();
-    auto f = count->get_future();
-    io.of("/").all_rooms([count](boost::system::error_code, std::vector<roomcast::room_info> r) {
-        count->set_value(r.size());
-    });
-    REQUIRE(f.wait_for(5s) == std::future_status::ready);
-    return f.get();
-}
-} // namespace
-
 TEST_CASE("a connection closed while middleware runs leaves nothing behind") {
     std::atomic<int> connections{0};
     std::promise<roomcast::next> pending;
@@ -190,13 +176,13 @@ TEST_CASE("a connection closed while middleware runs leaves nothing behind") {
     c.read();
     c.write("40");
     auto n = pending.get_future().get();
-    CHECK(room_count(srv.io()) == 1); // the room middleware joined
+    CHECK(rooms_of(srv.io()).size() == 1); // the room middleware joined
     c.abort();
     // The server sees the close: the socket is gone, and with it its room.
-    REQUIRE(eventually([&] { return room_count(srv.io()) == 0; }));
+    REQUIRE(eventually([&] { return rooms_of(srv.io()).size() == 0; }));
     n(); // too late
     // A turn of the shard after the one n() asked for: still no room, and no connection.
-    CHECK(room_count(srv.io()) == 0);
+    CHECK(rooms_of(srv.io()).size() == 0);
     CHECK(connections == 0);
 }
 

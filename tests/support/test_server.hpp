@@ -7,8 +7,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <future>
+#include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -56,6 +60,21 @@ bool eventually(Pred pred, std::chrono::milliseconds timeout = std::chrono::seco
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     return true;
+}
+
+/// The rooms of namespace `nsp`, all shards together, waited for (at most 5 s, else it throws).
+/// A callback, not use_future: g++ 12 warns of an uninitialized variable inside Asio's
+/// use_future at -O1.
+inline std::vector<roomcast::room_info> rooms_of(roomcast::server<>& io,
+                                                 std::string_view nsp = "/") {
+    auto rooms = std::make_shared<std::promise<std::vector<roomcast::room_info>>>();
+    auto f = rooms->get_future();
+    io.of(nsp).all_rooms([rooms](boost::system::error_code, std::vector<roomcast::room_info> r) {
+        rooms->set_value(std::move(r));
+    });
+    if (f.wait_for(std::chrono::seconds(5)) != std::future_status::ready)
+        throw std::runtime_error("all_rooms did not answer within 5 s");
+    return f.get();
 }
 
 /// A thread-safe log of strings recorded by handlers on server threads.
