@@ -1,15 +1,16 @@
 // bench_floor: the benchmark contract (join, leave, publish, echo; see bench/README.md) served
-// with the least work a server can do for it, to measure what this machine charges for that work
-// beside roomcast, in the same run.
+// with about the least work a server can do for it in the design uWebSockets uses, to measure
+// what this machine charges for that work, beside roomcast and in the same run.
 //
 // One thread and epoll; one recv per readable socket and turn of the loop; the frames for a
 // connection gathered in its buffer and written with one send per turn (uWebSockets' corking);
-// a broadcast framed once and copied into each member's buffer; no JSON parsing beyond finding
-// the event name, the end of the first argument and a publish's "room". It is not a Socket.IO
-// server and not part of roomcast: the main namespace over WebSocket and the contract's four
-// events are all it speaks (no polling, binary, middleware, acks to the client, limits beyond
-// the sizes below). bench/contract-check.mjs passes against it, so it does the work bench_server
-// does, and what bench_server spends above it is roomcast's own cost.
+// a broadcast framed once and copied into each member's buffer. It checks what any WebSocket
+// server checks (the upgrade request, masking, RSV bits, control frames, UTF-8 of text), and
+// parses no JSON beyond the event name, the end of the first argument and a publish's "room".
+// It is not a Socket.IO server and not part of roomcast: the main namespace over WebSocket and
+// the contract's four events are all it speaks (no polling, binary, middleware, acks to the
+// client, limits beyond the sizes below). bench/contract-check.mjs passes against it: it
+// answers the benchmark's requests as bench_server does.
 //
 //   bench_floor [PORT]      (else env PORT, else 3000; env HOST, else 127.0.0.1)
 
@@ -160,6 +161,50 @@ bool room_of(std::string_view v, std::string_view& out) {
     return false;
 }
 
+/// Whether `s` is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, at most
+/// U+10FFFF). ASCII, the usual case, is checked eight bytes at a time.
+bool valid_utf8(std::string_view s) {
+    auto const* p = reinterpret_cast<unsigned char const*>(s.data());
+    auto const* const end = p + s.size();
+    while (p < end) {
+        if (end - p >= 8) {
+            std::uint64_t chunk;
+            std::memcpy(&chunk, p, 8);
+            if (!(chunk & 0x8080808080808080ull)) {
+                p += 8;
+                continue;
+            }
+        }
+        unsigned const b = *p;
+        if (b < 0x80) {
+            ++p;
+            continue;
+        }
+        std::size_t n;
+        unsigned lo = 0x80, hi = 0xBF; // the range of the second byte
+        if (b >= 0xC2 && b <= 0xDF) {
+            n = 2;
+        } else if (b >= 0xE0 && b <= 0xEF) {
+            n = 3;
+            lo = b == 0xE0 ? 0xA0 : 0x80;
+            hi = b == 0xED ? 0x9F : 0xBF;
+        } else if (b >= 0xF0 && b <= 0xF4) {
+            n = 4;
+            lo = b == 0xF0 ? 0x90 : 0x80;
+            hi = b == 0xF4 ? 0x8F : 0xBF;
+        } else {
+            return false;
+        }
+        if (static_cast<std::size_t>(end - p) < n || p[1] < lo || p[1] > hi)
+            return false;
+        for (std::size_t i = 2; i < n; ++i)
+            if ((p[i] & 0xC0) != 0x80)
+                return false;
+        p += n;
+    }
+    return true;
+}
+
 /// Appends one final, unmasked server frame (RFC 6455 section 5.2) whose payload is `parts`
 /// one after another.
 void append_frame(std::string& out, unsigned opcode,
@@ -259,7 +304,7 @@ public:
         if (signals_ < 0)
             fail("signalfd");
         for (auto [fd, token] :
-             {std::pair{listener_, &listener_token}, {signals_, &signal_token}}) {
+             {std::pair{listener_, &listener_token_}, {signals_, &signal_token_}}) {
             epoll_event ev{};
             ev.events = EPOLLIN;
             ev.data.ptr = token;
@@ -278,6 +323,8 @@ public:
             ::close(c->fd);
             delete c;
         }
+        for (auto* c : closed_)
+            delete c;
         ::close(signals_);
         ::close(epoll_);
         ::close(listener_);
@@ -298,9 +345,9 @@ public:
                 fail("epoll_wait");
             for (int i = 0; i < n; ++i) {
                 void* const token = events[i].data.ptr;
-                if (token == &signal_token)
+                if (token == &signal_token_)
                     return;
-                if (token == &listener_token) {
+                if (token == &listener_token_) {
                     accept_all();
                     continue;
                 }
@@ -314,7 +361,7 @@ public:
             if (std::chrono::steady_clock::now() >= next_ping) {
                 heartbeat();
                 flush_all();
-                next_ping += ping_interval;
+                next_ping = std::chrono::steady_clock::now() + ping_interval;
             }
             for (auto* c : closed_)
                 delete c;
@@ -324,7 +371,7 @@ public:
 
 private:
     static constexpr std::size_t read_buffer_size = 64 * 1024;
-    static inline char listener_token, signal_token; // epoll data of the two non-connections
+    static inline char listener_token_, signal_token_; // epoll data of the two non-connections
 
     void accept_all() {
         for (;;) {
@@ -390,7 +437,12 @@ private:
             return 0;
         auto const request = data.substr(0, end + 2);
         auto const key = header(request, "Sec-WebSocket-Key");
-        if (!request.starts_with("GET ") || key.empty()) {
+        auto const upgrade = header(request, "Upgrade");
+        bool const websocket =
+            upgrade.size() == 9 && std::equal(upgrade.begin(), upgrade.end(), "websocket",
+                                              [](char a, char b) { return (a | 0x20) == b; });
+        if (!request.starts_with("GET /socket.io/") || !websocket || key.empty() ||
+            header(request, "Sec-WebSocket-Version") != "13") {
             c.out += "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
             c.close_after_flush = true;
             mark_dirty(c);
@@ -429,7 +481,11 @@ private:
                 length = (length << 8) | static_cast<unsigned char>(p[i]);
             header_size = 10;
         }
-        if (!(b1 & 0x80) || length > max_payload) { // section 5.1: clients mask every frame
+        // Section 5.1: clients mask every frame; 5.2: no extension, so no RSV bit; 5.5: control
+        // frames are final and at most 125 bytes.
+        bool const control = (b0 & 0x08) != 0;
+        if (!(b1 & 0x80) || (b0 & 0x70) || length > max_payload ||
+            (control && (!(b0 & 0x80) || length > 125))) {
             close(c);
             return 0;
         }
@@ -452,19 +508,20 @@ private:
             c.fragments += payload;
             if (fin) {
                 c.fragmented = false;
-                on_message(c, std::exchange(c.fragments, {}));
+                on_text(c, std::exchange(c.fragments, {}));
             }
             return;
         case 0x1: // text
             if (c.fragmented)
                 return close(c);
             if (fin)
-                return on_message(c, payload);
+                return on_text(c, payload);
             c.fragmented = true;
             c.fragments.assign(payload);
             return;
-        case 0x8: // close: answered with the same status, then closed
-            append_frame(c.out, 0x8, {payload.substr(0, std::min<std::size_t>(payload.size(), 2))});
+        case 0x8: // close (section 5.5.1): answered with its status, if it has one, then closed
+            leave_all(c); // nothing more is sent after the close frame
+            append_frame(c.out, 0x8, {payload.size() >= 2 ? payload.substr(0, 2) : ""});
             c.close_after_flush = true;
             return mark_dirty(c);
         case 0x9: // ping
@@ -475,6 +532,13 @@ private:
         default: // binary and reserved opcodes: not in the contract
             return close(c);
         }
+    }
+
+    /// A whole text message: UTF-8 (section 8.1, as any WebSocket server checks), then handled.
+    void on_text(connection& c, std::string_view m) {
+        if (!valid_utf8(m))
+            return close(c);
+        on_message(c, m);
     }
 
     /// One Engine.IO packet, and the Socket.IO packet in it.
@@ -683,7 +747,7 @@ private:
     void heartbeat() {
         for (std::size_t i = all_.size(); i-- > 0;) {
             auto& c = *all_[i];
-            if (!c.upgraded)
+            if (!c.upgraded || c.close_after_flush)
                 continue;
             if (!c.ponged) {
                 close(c);
