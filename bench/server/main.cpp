@@ -1,7 +1,9 @@
 // roomcast's benchmark server: the benchmark contract (join, leave, publish, echo; see
 // bench/README.md) on the public roomcast API, with default options except the write-queue bound.
 //
-//   bench_server [PORT] [--threads N]      (else env PORT, else 3000; env HOST, else 127.0.0.1)
+//   bench_server [PORT] [--threads N] [--no-io-uring]
+//       PORT: else env PORT, else 3000; env HOST, else 127.0.0.1. --no-io-uring sets
+//       transport.use_io_uring = false: one send per connection, the way bench_floor writes.
 
 #include <roomcast/roomcast.hpp>
 
@@ -12,7 +14,7 @@
 #include <string_view>
 
 static int usage(char const* self) {
-    std::cerr << "usage: " << self << " [PORT] [--threads N]\n";
+    std::cerr << "usage: " << self << " [PORT] [--threads N] [--no-io-uring]\n";
     return 2;
 }
 
@@ -27,6 +29,7 @@ static bool parse_number(char const* text, unsigned long max, unsigned long& out
 
 int main(int argc, char** argv) try {
     unsigned long port = 3000, threads = 1;
+    bool io_uring = true;
     if (char const* env = std::getenv("PORT"); env && *env && !parse_number(env, 65535, port))
         return usage(argv[0]);
     for (int i = 1; i < argc; ++i) {
@@ -34,6 +37,8 @@ int main(int argc, char** argv) try {
         if (arg == "--threads" && i + 1 < argc) {
             if (!parse_number(argv[++i], 1024, threads) || threads < 1)
                 return usage(argv[0]);
+        } else if (arg == "--no-io-uring") {
+            io_uring = false;
         } else if (!parse_number(argv[i], 65535, port)) {
             return usage(argv[0]);
         }
@@ -47,6 +52,7 @@ int main(int argc, char** argv) try {
     // more than the default 4 MiB for a client while the load generator catches up, and the
     // contract says the server buffers rather than drops (or disconnects) during a run.
     opt.transport.max_queue_bytes = 64 * 1024 * 1024;
+    opt.transport.use_io_uring = io_uring;
     roomcast::server<> io(std::move(opt));
 
     // The argument is taken as a JSON value so that a non-string answers `false`, as the
