@@ -9,7 +9,6 @@
 #include <boost/asio/use_future.hpp>
 
 #include <future>
-#include <memory>
 #include <vector>
 
 using namespace roomcast::test;

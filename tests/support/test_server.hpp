@@ -4,8 +4,11 @@
 
 #include <roomcast/roomcast.hpp>
 
+#include <boost/system/system_error.hpp>
+
 #include <chrono>
 #include <condition_variable>
+#include <exception>
 #include <functional>
 #include <future>
 #include <memory>
@@ -14,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace roomcast::test {
@@ -62,15 +66,18 @@ bool eventually(Pred pred, std::chrono::milliseconds timeout = std::chrono::seco
     return true;
 }
 
-/// The rooms of namespace `nsp`, all shards together, waited for (at most 5 s, else it throws).
-/// A callback, not use_future: g++ 12 warns of an uninitialized variable inside Asio's
-/// use_future at -O1.
+/// The rooms of namespace `nsp`, all shards together, waited for; it throws if all_rooms fails
+/// or takes over 5 s. A callback, not use_future: g++ 12 warns of an uninitialized variable
+/// inside Asio's use_future at -O1.
 inline std::vector<roomcast::room_info> rooms_of(roomcast::server<>& io,
                                                  std::string_view nsp = "/") {
     auto rooms = std::make_shared<std::promise<std::vector<roomcast::room_info>>>();
     auto f = rooms->get_future();
-    io.of(nsp).all_rooms([rooms](boost::system::error_code, std::vector<roomcast::room_info> r) {
-        rooms->set_value(std::move(r));
+    io.of(nsp).all_rooms([rooms](boost::system::error_code ec, std::vector<roomcast::room_info> r) {
+        if (ec)
+            rooms->set_exception(std::make_exception_ptr(boost::system::system_error(ec)));
+        else
+            rooms->set_value(std::move(r));
     });
     if (f.wait_for(std::chrono::seconds(5)) != std::future_status::ready)
         throw std::runtime_error("all_rooms did not answer within 5 s");
