@@ -7,12 +7,17 @@
 // a broadcast framed once and copied into each member's buffer. It checks what any WebSocket
 // server checks (the upgrade request, masking, RSV bits, control frames, UTF-8 of text), and
 // parses no JSON beyond the event name, the end of the first argument and a publish's "room".
-// It is not a Socket.IO server and not part of roomcast: the main namespace over WebSocket and
-// the contract's four events are all it speaks (no polling, binary, middleware, acks to the
-// client, limits beyond the sizes below). bench/contract-check.mjs passes against it: it
-// answers the benchmark's requests as bench_server does.
+// It is not a Socket.IO server and not part of roomcast (only its UTF-8 check is borrowed,
+// below): the main namespace over WebSocket and the contract's four events are all it speaks
+// (no polling, binary, middleware, acks to the client, limits beyond the sizes below).
+// bench/contract-check.mjs passes against it: it answers the benchmark's requests as
+// bench_server does.
 //
 //   bench_floor [PORT]      (else env PORT, else 3000; env HOST, else 127.0.0.1)
+
+// roomcast's UTF-8 check (a pure function of the protocol layer, no server in it): the same
+// check bench_server makes of every text message, so that it costs both the same.
+#include <roomcast/protocol/websocket.hpp>
 
 #include <boost/beast/core/detail/base64.hpp>
 #include <boost/beast/core/detail/sha1.hpp>
@@ -32,7 +37,6 @@
 #include <csignal>
 #include <cstdint>
 #include <cstdlib>
-#include <cstring>
 #include <functional>
 #include <iostream>
 #include <memory>
@@ -159,50 +163,6 @@ bool room_of(std::string_view v, std::string_view& out) {
         ++i;
     }
     return false;
-}
-
-/// Whether `s` is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, at most
-/// U+10FFFF). ASCII, the usual case, is checked eight bytes at a time.
-bool valid_utf8(std::string_view s) {
-    auto const* p = reinterpret_cast<unsigned char const*>(s.data());
-    auto const* const end = p + s.size();
-    while (p < end) {
-        if (end - p >= 8) {
-            std::uint64_t chunk;
-            std::memcpy(&chunk, p, 8);
-            if (!(chunk & 0x8080808080808080ull)) {
-                p += 8;
-                continue;
-            }
-        }
-        unsigned const b = *p;
-        if (b < 0x80) {
-            ++p;
-            continue;
-        }
-        std::size_t n;
-        unsigned lo = 0x80, hi = 0xBF; // the range of the second byte
-        if (b >= 0xC2 && b <= 0xDF) {
-            n = 2;
-        } else if (b >= 0xE0 && b <= 0xEF) {
-            n = 3;
-            lo = b == 0xE0 ? 0xA0 : 0x80;
-            hi = b == 0xED ? 0x9F : 0xBF;
-        } else if (b >= 0xF0 && b <= 0xF4) {
-            n = 4;
-            lo = b == 0xF0 ? 0x90 : 0x80;
-            hi = b == 0xF4 ? 0x8F : 0xBF;
-        } else {
-            return false;
-        }
-        if (static_cast<std::size_t>(end - p) < n || p[1] < lo || p[1] > hi)
-            return false;
-        for (std::size_t i = 2; i < n; ++i)
-            if ((p[i] & 0xC0) != 0x80)
-                return false;
-        p += n;
-    }
-    return true;
 }
 
 /// Appends one final, unmasked server frame (RFC 6455 section 5.2) whose payload is `parts`
@@ -536,7 +496,7 @@ private:
 
     /// A whole text message: UTF-8 (section 8.1, as any WebSocket server checks), then handled.
     void on_text(connection& c, std::string_view m) {
-        if (!valid_utf8(m))
+        if (!roomcast::protocol::websocket::valid_utf8(m))
             return close(c);
         on_message(c, m);
     }
