@@ -494,9 +494,9 @@ readable socket and turn of its loop, each connection's frames gathered and writ
 WebSocket server checks (the upgrade request, masking, UTF-8) and parses no JSON beyond the
 event name, the end of the argument and a publish's \`room\`. It is no Socket.IO server (one
 namespace, WebSocket only, no binary, no middleware, no limits but on sizes) and no part of
-roomcast, of which it borrows only the UTF-8 check, so that both pay the same for it. The
-contract check that bench_server passes in CI passes against it too. It ran in the same runs
-as the others, on the same core, driven by the same load generator.
+roomcast, of which it borrows only the UTF-8 check and the frame header writer, so that both
+pay the same for them. The contract check that bench_server passes in CI passes against it too.
+It ran in the same runs as the others, on the same core, driven by the same load generator.
 
 roomcast as configured (\`use_io_uring\`, on by default) hands the writes of a turn of its loop
 to the kernel in one io_uring submission, which is outside that design: it spends less in the

@@ -7,16 +7,16 @@
 // a broadcast framed once and copied into each member's buffer. It checks what any WebSocket
 // server checks (the upgrade request, masking, RSV bits, control frames, UTF-8 of text), and
 // parses no JSON beyond the event name, the end of the first argument and a publish's "room".
-// It is not a Socket.IO server and not part of roomcast (only its UTF-8 check is borrowed,
-// below): the main namespace over WebSocket and the contract's four events are all it speaks
-// (no polling, binary, middleware, acks to the client, limits beyond the sizes below).
-// bench/contract-check.mjs passes against it: it answers the benchmark's requests as
+// It is not a Socket.IO server and not part of roomcast (only its UTF-8 check and frame
+// header writer are borrowed, below): the main namespace over WebSocket and the contract's four
+// events are all it speaks (no polling, binary, middleware, acks to the client, limits beyond the
+// sizes below). bench/contract-check.mjs passes against it: it answers the benchmark's requests as
 // bench_server does.
 //
 //   bench_floor [PORT]      (else env PORT, else 3000; env HOST, else 127.0.0.1)
 
-// roomcast's UTF-8 check (a pure function of the protocol layer, no server in it): the same
-// check bench_server makes of every text message, so that it costs both the same.
+// roomcast's UTF-8 check and frame header writer (pure functions of the protocol layer, no
+// server in them): what bench_server does for every message, so that it costs both the same.
 #include <roomcast/protocol/websocket.hpp>
 
 #include <boost/beast/core/detail/base64.hpp>
@@ -165,31 +165,22 @@ bool room_of(std::string_view v, std::string_view& out) {
     return false;
 }
 
+namespace websocket = roomcast::protocol::websocket;
+
 /// Appends one final, unmasked server frame (RFC 6455 section 5.2) whose payload is `parts`
 /// one after another.
-void append_frame(std::string& out, unsigned opcode,
+void append_frame(std::string& out, websocket::opcode op,
                   std::initializer_list<std::string_view> parts) {
     std::size_t n = 0;
     for (auto part : parts)
         n += part.size();
-    out += static_cast<char>(0x80 | opcode);
-    if (n < 126) {
-        out += static_cast<char>(n);
-    } else if (n < 65536) {
-        out += static_cast<char>(126);
-        out += static_cast<char>(n >> 8);
-        out += static_cast<char>(n & 0xff);
-    } else {
-        out += static_cast<char>(127);
-        for (int shift = 56; shift >= 0; shift -= 8)
-            out += static_cast<char>((n >> shift) & 0xff);
-    }
+    websocket::append_header(out, op, n);
     for (auto part : parts)
         out += part;
 }
 
 void append_text(std::string& out, std::initializer_list<std::string_view> parts) {
-    append_frame(out, 0x1, parts);
+    append_frame(out, websocket::opcode::text, parts);
 }
 
 /// The value of HTTP header `name` (compared without case) in `request`, or empty.
@@ -386,7 +377,7 @@ private:
             c.in.erase(0, used);
         else
             c.in.assign(data + used, size - used);
-        if (c.in.size() > (c.upgraded ? max_payload + 14 : max_request))
+        if (c.in.size() > (c.upgraded ? max_payload + websocket::max_header_size : max_request))
             close(c);
     }
 
@@ -481,11 +472,12 @@ private:
             return;
         case 0x8: // close (section 5.5.1): answered with its status, if it has one, then closed
             leave_all(c); // nothing more is sent after the close frame
-            append_frame(c.out, 0x8, {payload.size() >= 2 ? payload.substr(0, 2) : ""});
+            append_frame(c.out, websocket::opcode::close,
+                         {payload.size() >= 2 ? payload.substr(0, 2) : ""});
             c.close_after_flush = true;
             return mark_dirty(c);
         case 0x9: // ping
-            append_frame(c.out, 0xA, {payload});
+            append_frame(c.out, websocket::opcode::pong, {payload});
             return mark_dirty(c);
         case 0xA: // pong
             return;
@@ -496,7 +488,7 @@ private:
 
     /// A whole text message: UTF-8 (section 8.1, as any WebSocket server checks), then handled.
     void on_text(connection& c, std::string_view m) {
-        if (!roomcast::protocol::websocket::valid_utf8(m))
+        if (!websocket::valid_utf8(m))
             return close(c);
         on_message(c, m);
     }
