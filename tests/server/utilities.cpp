@@ -714,8 +714,7 @@ TEST_CASE("dynamic namespaces: the parent's emit reaches every child; rooms are 
     // Each child has its own rooms: "r" has one member in each.
     for (auto const* child : {"/dyn-1", "/dyn-2"}) {
         INFO(child);
-        auto f = srv.io().of(child).all_rooms(boost::asio::use_future);
-        auto const rooms = wait_get(f);
+        auto const rooms = rooms_of(srv.io(), child);
         auto const r =
             std::find_if(rooms.begin(), rooms.end(), [](auto const& x) { return x.name == "r"; });
         REQUIRE(r != rooms.end());
